@@ -1,0 +1,154 @@
+"""Per-task budget ledger with a hard USD cap.
+
+Before a call the router reserves its worst case; the call happens only if the reserve fits in
+what is left (cap − spent − open reserves). After the call the provider-reported cost replaces
+the reserve. The invariant spent + reserved ≤ cap holds as long as the provider bills no more
+than the reserve assumed (prompt tokens within the counted estimate plus its margin, output
+within max_tokens); a provider that bills more is recorded truthfully and flagged as an overrun.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+
+from pydantic import BaseModel, Field
+
+from agentroute.errors import BudgetError
+from agentroute.money import nanos_down, nanos_up, usd
+from agentroute.pool import Price
+from agentroute.usage import Usage
+
+
+class Reservation(BaseModel):
+    """Money held for one call that has not been billed yet."""
+
+    id: int
+    nanos: int = Field(ge=0)
+    step: int
+    node: str | None
+    model: str
+    tier: int
+
+
+class Charge(BaseModel):
+    """What one call actually cost, attributed to its step, node and model."""
+
+    step: int
+    node: str | None
+    model: str
+    tier: int
+    cost_nanos: int
+    reserved_nanos: int
+    usage: Usage
+    overrun: bool = False
+
+
+class BudgetSnapshot(BaseModel):
+    """A serialisable view of the ledger, carried in graph state and traces."""
+
+    cap_usd: float
+    spent_usd: float
+    reserved_usd: float
+    remaining_usd: float
+    calls: int
+    by_model: dict[str, float]
+    by_node: dict[str, float]
+
+
+def validate_cap(cap_usd: float) -> int:
+    """The cap in nano-USD, or a BudgetError for a zero, negative or non-finite budget."""
+    if not isinstance(cap_usd, (int, float)) or cap_usd != cap_usd or cap_usd in (float("inf"), float("-inf")):
+        raise BudgetError(f"budget must be a finite number of USD, got {cap_usd!r}")
+    if cap_usd <= 0:
+        raise BudgetError(f"budget must be greater than 0 USD, got {cap_usd}")
+    return nanos_down(cap_usd)
+
+
+def worst_case_nanos(price: Price, prompt_tokens: int, max_tokens: int) -> int:
+    """Upper bound of a call's cost: every prompt token at the dearest input rate, full output."""
+    return nanos_up((prompt_tokens * price.worst_input_rate + max_tokens * price.output) / 1e6)
+
+
+class BudgetLedger:
+    """Reserve → settle/release accounting under a hard cap. Thread-safe."""
+
+    def __init__(self, cap_usd: float, charges: list[Charge] | None = None) -> None:
+        self.cap_nanos = validate_cap(cap_usd)
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._open: dict[int, Reservation] = {}
+        self.charges: list[Charge] = list(charges or [])
+        self.spent_nanos = sum(charge.cost_nanos for charge in self.charges)
+
+    @property
+    def reserved_nanos(self) -> int:
+        """Money held by calls in flight."""
+        with self._lock:
+            return sum(reservation.nanos for reservation in self._open.values())
+
+    @property
+    def remaining_nanos(self) -> int:
+        """What a new reserve may use: cap − spent − open reserves (never below 0)."""
+        with self._lock:
+            return max(0, self.cap_nanos - self.spent_nanos - sum(r.nanos for r in self._open.values()))
+
+    def fits(self, nanos: int) -> bool:
+        """Whether a reserve of this size would be granted now."""
+        return nanos <= self.remaining_nanos
+
+    def reserve(self, nanos: int, *, step: int, node: str | None, model: str, tier: int) -> Reservation | None:
+        """Hold `nanos` for a call, or return None when it does not fit."""
+        with self._lock:
+            held = sum(r.nanos for r in self._open.values())
+            if self.spent_nanos + held + nanos > self.cap_nanos:
+                return None
+            reservation = Reservation(id=next(self._ids), nanos=nanos, step=step, node=node, model=model, tier=tier)
+            self._open[reservation.id] = reservation
+            return reservation
+
+    def settle(self, reservation: Reservation, usage: Usage, price: Price) -> Charge:
+        """Replace the reserve by the billed cost; an unreported usage is billed at the reserve."""
+        cost = usage.cost_nanos(price) if usage.reported else reservation.nanos
+        charge = Charge(
+            step=reservation.step,
+            node=reservation.node,
+            model=reservation.model,
+            tier=reservation.tier,
+            cost_nanos=cost,
+            reserved_nanos=reservation.nanos,
+            usage=usage,
+            overrun=cost > reservation.nanos,
+        )
+        with self._lock:
+            self._open.pop(reservation.id)
+            self.spent_nanos += cost
+            self.charges.append(charge)
+        return charge
+
+    def release(self, reservation: Reservation) -> None:
+        """Give a reserve back: the call was not billed (it failed before the provider answered)."""
+        with self._lock:
+            self._open.pop(reservation.id, None)
+
+    def snapshot(self) -> BudgetSnapshot:
+        """Totals for display and for graph state."""
+        by_model: dict[str, int] = defaultdict(int)
+        by_node: dict[str, int] = defaultdict(int)
+        with self._lock:
+            charges = list(self.charges)
+            spent = self.spent_nanos
+            held = sum(r.nanos for r in self._open.values())
+        for charge in charges:
+            by_model[charge.model] += charge.cost_nanos
+            by_node[charge.node or "-"] += charge.cost_nanos
+        return BudgetSnapshot(
+            cap_usd=usd(self.cap_nanos),
+            spent_usd=usd(spent),
+            reserved_usd=usd(held),
+            remaining_usd=usd(max(0, self.cap_nanos - spent - held)),
+            calls=len(charges),
+            by_model={model: usd(n) for model, n in by_model.items()},
+            by_node={node: usd(n) for node, n in by_node.items()},
+        )

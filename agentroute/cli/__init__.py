@@ -1,0 +1,1 @@
+"""The `agentroute` command line (typer + rich). Heavy libraries load inside commands only."""

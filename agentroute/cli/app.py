@@ -1,0 +1,42 @@
+"""Entry point: `agentroute [pool|trace|runs|demo|bench …]`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from agentroute.cli.bench_cmd import bench_app
+from agentroute.cli.output import errors
+from agentroute.cli.pool_cmd import pool_app
+from agentroute.cli.trace_cmd import register_trace_commands
+from agentroute.cli.demo_cmd import register_demo_command
+from agentroute.cli.tools_cmd import tools_app
+
+app = typer.Typer(
+    name="agentroute",
+    help="Route every LLM call of a coding agent to the cheapest tier that still gets the task done.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(pool_app, name="pool")
+app.add_typer(bench_app, name="bench")
+app.add_typer(tools_app, name="tools")
+register_trace_commands(app)
+register_demo_command(app)
+
+
+def main() -> None:
+    """Run the CLI; an AgentRouteError becomes one `error:` line and exit code 2."""
+    from agentroute.errors import AgentRouteError
+
+    try:
+        app()
+    except AgentRouteError as error:
+        errors.print(f"[bold red]error:[/] {error}", soft_wrap=True, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

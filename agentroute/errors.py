@@ -1,0 +1,32 @@
+"""Exceptions raised by agentroute. Each carries a one-line message meant for the user."""
+
+from __future__ import annotations
+
+
+class AgentRouteError(Exception):
+    """Base class: a problem the CLI reports as one line and a non-zero exit."""
+
+
+class ConfigError(AgentRouteError):
+    """A pool or router configuration is malformed, names an unknown model or lacks a price."""
+
+
+class BudgetError(AgentRouteError):
+    """A budget value is invalid (zero, negative, not a number)."""
+
+
+class BudgetExhausted(AgentRouteError):
+    """No tier fits the remaining budget: the task stops here instead of overspending."""
+
+    def __init__(self, message: str, *, spent_usd: float, cap_usd: float) -> None:
+        super().__init__(message)
+        self.spent_usd = spent_usd
+        self.cap_usd = cap_usd
+
+
+class AllModelsFailed(AgentRouteError):
+    """Every model the router was allowed to try failed for this call."""
+
+
+class UnknownRun(AgentRouteError):
+    """A run id that the trace store has never seen."""

@@ -1,0 +1,1 @@
+"""The three doors into the router: middleware, chat model, supervising graph."""

@@ -1,0 +1,22 @@
+"""Stamp the routing decision onto the message a door returns."""
+
+from __future__ import annotations
+
+from langchain_core.messages import BaseMessage
+
+from agentroute.router import Router
+
+
+def stamp(message: BaseMessage, router: Router) -> None:
+    """Add `response_metadata["agentroute"]`: which tier and model served the step, why, and the cost."""
+    record = router.records[-1]
+    message.response_metadata["agentroute"] = {
+        "run_id": router.run_id,
+        "step": record.step,
+        "node": record.node,
+        "tier": record.tier_name,
+        "model": record.model,
+        "reason": record.reason,
+        "cost_usd": record.cost_usd,
+        "spent_usd": router.ledger.snapshot().spent_usd,
+    }

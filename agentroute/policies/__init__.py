@@ -1,0 +1,37 @@
+"""Routing policies and the registry that builds them by name.
+
+Names: `budget-aware` (default), `cascade` (or `cascade:K`), `random`, `always:<tier>`
+(tier name or index, e.g. `always:low`, `always:3`).
+"""
+
+from __future__ import annotations
+
+from agentroute.errors import ConfigError
+from agentroute.policies.base import Decision, Feedback, Policy
+from agentroute.policies.budget_aware import BudgetAwarePolicy
+from agentroute.policies.cascade import CascadePolicy
+from agentroute.policies.fixed import FixedTierPolicy
+from agentroute.policies.random_tier import RandomTierPolicy
+from agentroute.pool import Pool
+
+POLICY_NAMES = ("budget-aware", "cascade[:K]", "random", "always:<tier>")
+DEFAULT_POLICY = "budget-aware"
+
+__all__ = ["Decision", "Feedback", "Policy", "make_policy", "POLICY_NAMES", "DEFAULT_POLICY"]
+
+
+def make_policy(name: str, pool: Pool, *, seed: int = 0) -> Policy:
+    """Build a fresh policy (one per task) from its name."""
+    kind, _, argument = name.partition(":")
+    if kind == "budget-aware" and not argument:
+        return BudgetAwarePolicy(pool.size)
+    if kind == "random" and not argument:
+        return RandomTierPolicy(pool.size, seed=seed)
+    if kind == "cascade":
+        if argument and not argument.isdigit():
+            raise ConfigError(f"policy {name!r}: cascade takes a whole number, e.g. cascade:2")
+        return CascadePolicy(pool.size, patience=int(argument or 1))
+    if kind in ("always", "fixed") and argument:
+        tier = pool.tier_named(argument)
+        return FixedTierPolicy(tier.index, tier.name)
+    raise ConfigError(f"unknown policy {name!r} (known: {', '.join(POLICY_NAMES)})")

@@ -1,0 +1,408 @@
+"""The router of one run: route → reserve → call (retry, fall back) → account → trace → learn.
+
+One `Router` serves one task (one run id). All three integration doors (middleware, chat model,
+supervising graph) and the plain `complete` call go through `Router.call`, which takes the
+actual model invocation as a function so each door keeps its own message types.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
+from agentroute.context import StepContext
+from agentroute.errors import AllModelsFailed, BudgetExhausted
+from agentroute.money import usd
+from agentroute.policies.base import Decision, Feedback, Policy
+from agentroute.pool import Model, Pool, Tier
+from agentroute.signals import extract_signals
+from agentroute.trace import TraceRecord, TraceStore
+from agentroute.transient import is_transient
+from agentroute.usage import Usage, usage_from_openai
+
+Result = TypeVar("Result")
+Invoke = Callable[[Model, int], Result]
+
+
+class RouterSettings(BaseModel):
+    """Knobs of the call loop. Defaults suit real providers; tests shrink the waits."""
+
+    max_tokens: int = Field(default=4096, gt=0)
+    min_max_tokens: int = Field(default=256, gt=0)
+    prompt_margin: float = Field(default=1.2, ge=1.0)
+    prompt_slack_tokens: int = Field(default=64, ge=0)
+    tool_overhead_tokens: int = Field(default=512, ge=0)
+    attempts_per_model: int = Field(default=3, ge=1)
+    backoff_initial: float = Field(default=0.5, ge=0)
+    backoff_max: float = Field(default=8.0, ge=0)
+    timeout: float = Field(default=120.0, gt=0)
+    tier_changes: int = Field(default=1, ge=0)
+    expected_steps: int = Field(default=30, gt=0)
+
+
+class Plan(BaseModel):
+    """The budget-fitted version of a decision: the tier and max_tokens actually used."""
+
+    tier: int
+    max_tokens: int
+    note: str = ""
+
+
+class _NoFit(Exception):
+    """The reserve for this attempt no longer fits the budget."""
+
+
+class Router:
+    """Routes every call of one run under a hard budget, and records each attempt."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        policy: Policy,
+        *,
+        budget_usd: float,
+        run_id: str,
+        store: TraceStore | None = None,
+        settings: RouterSettings | None = None,
+        task: dict[str, Any] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.policy = policy
+        self.run_id = run_id
+        self.store = store
+        self.settings = settings or RouterSettings()
+        self.task = dict(task or {})
+        self.ledger = BudgetLedger(budget_usd)
+        self.step = 0
+        self.previous_tier: int | None = None
+        self.previous_outcome: str | None = None
+        self.model_last_used: dict[str, float] = {}
+        self.outcome: str | None = None
+        self.records: list[TraceRecord] = []
+        self._tier_costs: dict[int, list[int]] = {}
+        self._prompt_drift: dict[str, float] = {}
+        if store is not None:
+            self._restore(store)
+
+    # -- restore ---------------------------------------------------------------------------
+    def _restore(self, store: TraceStore) -> None:
+        """Continue a run that already has records: spend, step count and last tier come back."""
+        records = store.records(self.run_id)
+        if not records:
+            return
+        self.records = records
+        self.step = max(record.step for record in records) + 1
+        for record in records:
+            if record.cost_nanos and record.model is not None and record.tier is not None:
+                usage = Usage(
+                    prompt_tokens=record.prompt_tokens,
+                    completion_tokens=record.completion_tokens,
+                    cache_read_tokens=record.cache_read_tokens,
+                    cache_write_tokens=record.cache_write_tokens,
+                )
+                self.ledger.charges.append(
+                    Charge(step=record.step, node=record.node, model=record.model, tier=record.tier,
+                           cost_nanos=record.cost_nanos, reserved_nanos=record.reserved_nanos, usage=usage)
+                )
+                self._tier_costs.setdefault(record.tier, []).append(record.cost_nanos)
+        self.ledger.spent_nanos = sum(charge.cost_nanos for charge in self.ledger.charges)
+        model_records = [record for record in records if record.kind == "model"]
+        if model_records:
+            last = model_records[-1]
+            self.previous_tier = last.tier
+            self.previous_outcome = "ok" if last.outcome.startswith("ok") else "error"
+
+    # -- context ---------------------------------------------------------------------------
+    def count_prompt_tokens(self, model: Model, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None) -> int:
+        """Prompt tokens by litellm's counter, plus the hidden tool-use prompt some providers add."""
+        from agentroute._litellm import load_litellm
+
+        counted = load_litellm().token_counter(model=model.id, messages=list(messages), tools=list(tools) if tools else None)
+        return counted + (self.settings.tool_overhead_tokens if tools else 0)
+
+    def reserved_prompt_tokens(self, model: Model, counted: int) -> int:
+        """Prompt tokens a reserve assumes: the count × the larger of the configured margin and the
+        drift seen on this model so far (+10%), plus a fixed slack."""
+        factor = max(self.settings.prompt_margin, self._prompt_drift.get(model.id, 0.0) * 1.1)
+        return math.ceil(counted * factor) + self.settings.prompt_slack_tokens
+
+    def _max_tokens_for(self, model: Model, requested: int) -> int:
+        return min(requested, model.max_output_tokens) if model.max_output_tokens else requested
+
+    def reserve_nanos(self, model: Model, counted_prompt: int, max_tokens: int) -> int:
+        """Worst-case cost of one call on this model."""
+        prompt = self.reserved_prompt_tokens(model, counted_prompt)
+        return worst_case_nanos(model.price, prompt, self._max_tokens_for(model, max_tokens))
+
+    def context(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        node: str | None = None,
+        max_tokens: int | None = None,
+        prompt_tokens: int | None = None,
+    ) -> StepContext:
+        """The step context a policy sees for the next call."""
+        max_tokens = max_tokens or self.settings.max_tokens
+        if prompt_tokens is None:
+            prompt_tokens = self.count_prompt_tokens(self.pool.tiers[0].primary, messages, tools)
+        snapshot = self.ledger
+        spent = snapshot.spent_nanos
+        remaining = snapshot.remaining_nanos
+        max_steps = self.task.get("max_steps")
+        horizon = int(max_steps) if max_steps else self.settings.expected_steps
+        return StepContext.model_construct(  # every field is built here: skip re-validating the prefix
+            run_id=self.run_id,
+            step=self.step,
+            node=node,
+            messages=[dict(message) for message in messages],
+            tools=[dict(tool) for tool in tools] if tools else None,
+            max_tokens=max_tokens,
+            cap_usd=usd(snapshot.cap_nanos),
+            spent_usd=usd(spent),
+            remaining_usd=usd(remaining),
+            tier_reserve_usd=[usd(self.reserve_nanos(tier.primary, prompt_tokens, max_tokens)) for tier in self.pool.tiers],
+            tier_mean_cost_usd=[
+                usd(sum(costs) // len(costs)) if (costs := self._tier_costs.get(tier.index)) else None
+                for tier in self.pool.tiers
+            ],
+            expected_remaining_steps=max(3, horizon - self.step),
+            previous_tier=self.previous_tier,
+            previous_outcome=self.previous_outcome,
+            model_last_used=dict(self.model_last_used),
+            signals=extract_signals(messages),
+            task=self.task,
+        )
+
+    # -- budget fitting --------------------------------------------------------------------
+    def fit(self, decision: Decision, prompt_tokens: int, max_tokens: int, *, exclude: set[int] = frozenset()) -> Plan:
+        """The decision made affordable: the chosen tier, else a cheaper one, else fewer output
+        tokens (not below min_max_tokens). Raises BudgetExhausted when nothing fits."""
+        max_tokens = decision.max_tokens or max_tokens
+        chosen = decision.tier
+        downward = [tier for tier in range(chosen, -1, -1) if tier not in exclude]
+        remaining = self.ledger.remaining_nanos
+        for tier in downward:
+            if self.reserve_nanos(self.pool.tiers[tier].primary, prompt_tokens, max_tokens) <= remaining:
+                note = "" if tier == chosen else f"budget: tier {self.pool.tiers[chosen].name}→{self.pool.tiers[tier].name}"
+                return Plan(tier=tier, max_tokens=max_tokens, note=note)
+        for tier in downward:
+            model = self.pool.tiers[tier].primary
+            prompt_cost = worst_case_nanos(model.price, self.reserved_prompt_tokens(model, prompt_tokens), 0)
+            affordable = math.floor((remaining - prompt_cost) * 1e6 / (model.price.output * 1e9)) if remaining > prompt_cost else 0
+            while affordable >= self.settings.min_max_tokens and self.reserve_nanos(model, prompt_tokens, affordable) > remaining:
+                affordable -= 1
+            if affordable >= self.settings.min_max_tokens:
+                moved = "" if tier == chosen else f"tier {self.pool.tiers[chosen].name}→{self.pool.tiers[tier].name}, "
+                return Plan(tier=tier, max_tokens=affordable, note=f"budget: {moved}max_tokens {max_tokens}→{affordable}")
+        raise BudgetExhausted(
+            f"budget exhausted: ${usd(self.ledger.spent_nanos):.6f} spent of ${usd(self.ledger.cap_nanos):.6f}; "
+            f"no tier fits a {prompt_tokens}-token prompt with at least {self.settings.min_max_tokens} output tokens",
+            spent_usd=usd(self.ledger.spent_nanos),
+            cap_usd=usd(self.ledger.cap_nanos),
+        )
+
+    # -- the call loop ---------------------------------------------------------------------
+    def call(
+        self,
+        messages: Sequence[dict[str, Any]],
+        invoke: Invoke[Result],
+        usage_of: Callable[[Result], Usage],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        node: str | None = None,
+        max_tokens: int | None = None,
+    ) -> Result:
+        """Route one call and run it through `invoke(model, max_tokens)`.
+
+        Transient errors are retried with backoff on the same model, then the tier's next
+        model is tried, then (up to `tier_changes` times) the policy is asked for another tier.
+        Raises BudgetExhausted when nothing fits and AllModelsFailed when every try failed.
+        """
+        step = self.step
+        prompt_tokens = self.count_prompt_tokens(self.pool.tiers[0].primary, messages, tools)
+        context = self.context(messages, tools=tools, node=node, max_tokens=max_tokens, prompt_tokens=prompt_tokens)
+        self.step += 1
+        decision = self.policy.decide(context)
+        failed_tiers: set[int] = set()
+        attempts = itertools.count()
+        last_error: BaseException | None = None
+        for _ in range(self.settings.tier_changes + 1):
+            try:
+                plan = self.fit(decision, prompt_tokens, context.max_tokens, exclude=failed_tiers)
+            except BudgetExhausted as exhausted:
+                self._record(TraceRecord(run_id=self.run_id, step=step, attempt=next(attempts), node=node,
+                                         tier=decision.tier, tier_name=self.pool.tiers[decision.tier].name,
+                                         reason=decision.reason, outcome="budget_exhausted", error=str(exhausted)))
+                self.outcome = "budget_exhausted"
+                raise
+            tier = self.pool.tiers[plan.tier]
+            reason = decision.reason + (f"; {plan.note}" if plan.note else "")
+            for model in self._models_in_order(tier, decision.model):
+                try:
+                    result = self._try_model(
+                        model, tier, invoke, usage_of, step=step, attempts=attempts, node=node, reason=reason,
+                        prompt_tokens=prompt_tokens, max_tokens=plan.max_tokens,
+                    )
+                except _NoFit:
+                    continue
+                except Exception as error:  # provider errors of any kind: fall back
+                    last_error = error
+                    continue
+                charge_usd = usd(self.records[-1].cost_nanos)
+                self.policy.observe(context, decision, Feedback(ok=True, outcome="ok", tier=tier.index, model=model.id, cost_usd=charge_usd))
+                self.previous_tier, self.previous_outcome = tier.index, "ok"
+                self._tier_costs.setdefault(tier.index, []).append(self.records[-1].cost_nanos)
+                self.model_last_used[model.id] = time.time()
+                return result
+            failed_tiers.add(tier.index)
+            self.policy.observe(context, decision, Feedback(ok=False, outcome="error", tier=tier.index, error=str(last_error)))
+            self.previous_tier, self.previous_outcome = tier.index, "error"
+            retry_context = context.model_copy(update={"previous_tier": tier.index, "previous_outcome": "error",
+                                                       "remaining_usd": usd(self.ledger.remaining_nanos)})
+            decision = self._next_decision(retry_context, failed_tiers)
+            if decision is None:
+                break
+        raise AllModelsFailed(f"every model tried for step {step} failed; last error: {_one_line(last_error)}")
+
+    def _next_decision(self, context: StepContext, failed_tiers: set[int]) -> Decision | None:
+        """Ask the policy again after a tier failed; steer away from tiers that already failed."""
+        decision = self.policy.decide(context)
+        if decision.tier not in failed_tiers:
+            return decision
+        untried = [tier.index for tier in self.pool.tiers if tier.index not in failed_tiers]
+        if not untried:
+            return None
+        above = [tier for tier in untried if tier > decision.tier]
+        tier = above[0] if above else untried[-1]
+        return Decision(tier=tier, reason=f"{decision.reason}; tier {self.pool.tiers[decision.tier].name} failed, try {self.pool.tiers[tier].name}")
+
+    @staticmethod
+    def _models_in_order(tier: Tier, pinned: str | None) -> list[Model]:
+        models = list(tier.models)
+        if pinned is not None:
+            models.sort(key=lambda model: model.id != pinned)
+        return models
+
+    def _try_model(
+        self, model: Model, tier: Tier, invoke: Invoke[Result], usage_of: Callable[[Result], Usage], *,
+        step: int, attempts: Iterator[int], node: str | None, reason: str, prompt_tokens: int, max_tokens: int,
+    ) -> Result:
+        """Call one model with retries on transient errors; every attempt is reserved and traced."""
+        max_tokens = self._max_tokens_for(model, max_tokens)
+
+        def once() -> Result:
+            nanos = self.reserve_nanos(model, prompt_tokens, max_tokens)
+            reservation = self.ledger.reserve(nanos, step=step, node=node, model=model.id, tier=tier.index)
+            base = dict(run_id=self.run_id, step=step, attempt=next(attempts), node=node, tier=tier.index,
+                        tier_name=tier.name, model=model.id, reason=reason, max_tokens=max_tokens, reserved_nanos=nanos)
+            if reservation is None:
+                self._record(TraceRecord(**base, outcome="skipped", error="reserve does not fit the remaining budget"))
+                raise _NoFit()
+            started = time.perf_counter()
+            try:
+                result = invoke(model, max_tokens)
+            except Exception as error:
+                self.ledger.release(reservation)
+                outcome = "retry" if is_transient(error) else "error"
+                self._record(TraceRecord(**base, outcome=outcome, error=_one_line(error),
+                                         latency_ms=(time.perf_counter() - started) * 1000))
+                raise
+            return self._settle(reservation, result, usage_of, base, started, prompt_tokens)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.attempts_per_model),
+            wait=wait_exponential_jitter(multiplier=self.settings.backoff_initial, max=self.settings.backoff_max),
+            retry=retry_if_exception(is_transient),
+            reraise=True,
+        )
+        return retrying(once)
+
+    def _settle(self, reservation: Reservation, result: Result, usage_of: Callable[[Result], Usage],
+                base: dict[str, Any], started: float, counted_prompt: int) -> Result:
+        usage = usage_of(result)
+        if usage.reported and counted_prompt > 0:
+            drift = usage.prompt_tokens / counted_prompt
+            self._prompt_drift[reservation.model] = max(drift, self._prompt_drift.get(reservation.model, 0.0))
+        charge = self.ledger.settle(reservation, usage, self.pool.model(reservation.model).price)
+        outcome = "ok" if usage.reported else "ok_usage_missing"
+        if charge.overrun:
+            outcome = "ok_overrun"
+        self._record(TraceRecord(
+            **base, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
+            cost_nanos=charge.cost_nanos, outcome=outcome, latency_ms=(time.perf_counter() - started) * 1000,
+        ))
+        return result
+
+    def note(self, kind: str, reason: str, *, node: str | None = None, outcome: str = "ok", error: str | None = None) -> TraceRecord:
+        """Add a non-model event (a tool reroute, an escalation, …) to the run's decision trace."""
+        record = TraceRecord(run_id=self.run_id, step=max(0, self.step - 1), kind=kind, node=node, reason=reason,
+                             outcome=outcome, error=error)
+        self._record(record)
+        return record
+
+    def _record(self, record: TraceRecord) -> None:
+        self.records.append(record)
+        if self.store is not None:
+            self.store.append(record)
+
+    # -- the litellm door ------------------------------------------------------------------
+    def complete(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        node: str | None = None,
+        max_tokens: int | None = None,
+        **litellm_kwargs: Any,
+    ) -> Any:
+        """Route one chat completion through litellm (OpenAI-format messages and tools)."""
+        from agentroute._litellm import load_litellm
+
+        litellm = load_litellm()
+
+        def invoke(model: Model, limit: int) -> Any:
+            return litellm.completion(
+                model=model.id, messages=list(messages), tools=list(tools) if tools else None,
+                max_tokens=limit, timeout=self.settings.timeout, num_retries=0,
+                **connection_kwargs(model), **litellm_kwargs,
+            )
+
+        return self.call(messages, invoke, lambda response: usage_from_openai(response.get("usage")),
+                         tools=tools, node=node, max_tokens=max_tokens)
+
+    def finish(self, outcome: str) -> None:
+        """End the run: record the outcome and let the policy credit it."""
+        self.outcome = outcome
+        self.policy.finish(outcome)
+        if self.store is not None:
+            self.store.finish_run(self.run_id, outcome)
+
+
+def connection_kwargs(model: Model) -> dict[str, Any]:
+    """api_base / api_key for a model whose config sets them."""
+    kwargs: dict[str, Any] = {}
+    if model.api_base:
+        kwargs["api_base"] = model.api_base
+    if model.api_key_env:
+        kwargs["api_key"] = os.environ.get(model.api_key_env, "")
+    elif model.api_base:
+        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
+    return kwargs
+
+
+def _one_line(error: BaseException | None) -> str:
+    if error is None:
+        return "none"
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300] if text else ''}"

@@ -1,0 +1,98 @@
+"""Pool config: parsing, validation, prices from litellm's offline map and from config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentroute.errors import ConfigError
+from agentroute.pool import litellm_price, load_pool
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_builtin_pool_is_ordered_and_priced_from_litellm() -> None:
+    pool = load_pool()
+    assert [tier.name for tier in pool.tiers] == ["low", "mid", "mid_high", "high"]
+    low, high = pool.tiers[0].primary, pool.tiers[-1].primary
+    assert low.price_source == "litellm"
+    # gpt-4o-mini is $0.15 / $0.60 per 1M tokens in litellm's offline map.
+    assert (low.price.input, low.price.output) == (0.15, 0.6)
+    assert high.price.output > low.price.output
+    # Every tier has a fallback model.
+    assert all(len(tier.models) == 2 for tier in pool.tiers)
+
+
+def test_config_price_overrides_litellm(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.toml", """
+[[tiers]]
+name = "only"
+models = [{ id = "gpt-4o-mini", price = { input = 1, output = 2, cache_read = 0.5 } }]
+""")
+    model = load_pool(path).tiers[0].primary
+    assert model.price_source == "config"
+    assert (model.price.input, model.price.output, model.price.cache_read_rate, model.price.cache_write_rate) == (1, 2, 0.5, 1)
+
+
+def test_yaml_pool_with_defaults(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", """
+defaults: {api_base: "http://127.0.0.1:9/v1", api_key_env: MY_KEY}
+tiers:
+  - name: cheap
+    models: [gpt-4o-mini]
+  - name: strong
+    models:
+      - id: openai/custom
+        price: {input: 3, output: 15}
+""")
+    pool = load_pool(path)
+    assert pool.tiers[1].primary.api_base == "http://127.0.0.1:9/v1"
+    assert pool.tiers[1].primary.api_key_env == "MY_KEY"
+    assert pool.model("openai/custom").tier == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[tiers]]\nname = "a"\nmodels = ["openai/no-such-model"]\n', "has no price in litellm's offline cost map"),
+        ('[[tiers]]\nname = "a"\nmodels = [{ id = "x/y", price = { input = 0, output = 1 } }]\n', "tiers.0.models.0.price.input"),
+        ('[[tiers]]\nname = "a"\nmodels = ["gpt-4o-mini"]\ncolour = "red"\n', "tiers.0.colour: unknown key"),
+        ('tiers = []\n', "tiers: List should have at least 1 item"),
+        ('[[tiers]]\nname = "a"\nmodels = ["gpt-4o-mini"]\n[[tiers]]\nname = "a"\nmodels = ["gpt-5"]\n', "repeated: a"),
+        ('[[tiers]]\nname = "a"\nmodels = ["gpt-4o-mini"]\n[[tiers]]\nname = "b"\nmodels = ["gpt-4o-mini"]\n', "one tier only"),
+        ('[[tiers]\nname = ', "not valid TOML"),
+    ],
+)
+def test_bad_pool_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, "bad.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_pool(path)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_pool_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_pool(tmp_path / "nope.toml")
+
+
+def test_zero_priced_model_counts_as_unpriced() -> None:
+    # deepseek-chat has a 0.0 cache-creation price in the map but real input/output prices;
+    # an id absent from the map has no price at all.
+    assert litellm_price("deepseek/deepseek-chat") is not None
+    assert litellm_price("openai/definitely-not-a-model") is None
+
+
+def test_unknown_model_and_tier_lookup(tmp_path: Path) -> None:
+    pool = load_pool()
+    with pytest.raises(ConfigError, match="not in pool"):
+        pool.model("nope")
+    assert pool.tier_named("high").index == 3
+    assert pool.tier_named("0").name == "low"
+    with pytest.raises(ConfigError, match="tier 'top'"):
+        pool.tier_named("top")

@@ -1,0 +1,92 @@
+"""`agentroute bench twin` end to end, in a subprocess, metrics read back from --json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BANK = Path(__file__).parent / "data" / "twin_bank.jsonl"
+CLI = [sys.executable, "-m", "agentroute.cli.app", "bench", "twin"]
+
+# The predictions below, worked by hand in micro-dollars (tests/test_twin_scoring.py has the derivation).
+PREDICTIONS = {"swebench_demo__a_step_1": 3, "swebench_demo__a_step_2": 3, "swebench_demo__a_step_3": 2,
+               "swebench_demo__a_step_4": 2, "swebench_demo__a_step_5": 0, "swebench_demo__b_step_1": 0,
+               "swebench_demo__b_step_2": 3, "bfcl_1": 1, "mtrag_7_turn_1": 0, "mtrag_7_turn_2": 0,
+               "mtrag_7_turn_3": 0, "qmsum_3": 3}  # bfcl_2 left out: scored as an error
+SWE = 100 * ((3117 - (487.5 + 500.5 + 145.8331 + 76.49988 + 41.26)) + (600 - (9.74 + 412.5))) / 3717
+BFCL = 100 * (12587.5 - 1004.2) / 12587.5
+MTRAG = 100 * -(10.76 + 12.3 + 20.38) / 1300.5
+COSTSAVE = 7 / 13 * SWE + 2 / 13 * BFCL + 3 / 13 * MTRAG + 1 / 13 * 0.0
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("twin")
+    predictions = folder / "predictions.jsonl"
+    predictions.write_text("".join(json.dumps({"id": key, "tier_id": tier}) + "\n" for key, tier in PREDICTIONS.items()))
+    out, plot = folder / "metrics.json", folder / "plot.png"
+    done = run("--data", str(BANK), "--predictions", str(predictions), "--json", str(out), "--plot", str(plot))
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text()), done.stdout, plot
+
+
+def test_metrics_json_has_every_router(report):
+    metrics, _, _ = report
+    assert metrics["rows"] == 13 and metrics["trajectories"] == 6
+    assert metrics["benchmarks"] == {"swebench": 7, "bfcl": 2, "mtrag": 3, "qmsum": 1}
+    assert [result["router"] for result in metrics["results"]] == [
+        "predictions:predictions.jsonl", "always-low", "always-high", "random", "budget-aware", "litellm-complexity",
+        "1-NN (upper bound)"]
+
+
+def test_saved_predictions_score_with_the_hand_arithmetic(report):
+    result = report[0]["results"][0]
+    assert result["errors"] == 1 and "bfcl_2" in result["first_error"]
+    assert result["rowpass"] == pytest.approx(100 * 11 / 13)
+    assert result["rowexact"] == pytest.approx(100 * 8 / 13)
+    assert result["trajpass"] == pytest.approx(100 * 9 / 13)
+    assert result["costsave"] == pytest.approx(COSTSAVE, rel=1e-9)
+    assert result["by_benchmark"]["swebench"]["costsave"] == pytest.approx(SWE, rel=1e-9)
+    assert result["by_benchmark"]["bfcl"]["costsave"] == pytest.approx(BFCL, rel=1e-9)
+    assert result["by_benchmark"]["mtrag"]["costsave"] == pytest.approx(MTRAG, rel=1e-9)
+    assert result["combined"] == pytest.approx((100 * 11 / 13 + 100 * 8 / 13 + 100 * 9 / 13 + COSTSAVE) / 4, rel=1e-9)
+
+
+def test_always_high_is_the_zero_of_costsave(report):
+    always_high = next(result for result in report[0]["results"] if result["router"] == "always-high")
+    assert always_high["costsave"] == 0.0 and always_high["rowpass"] == 100.0 and always_high["errors"] == 0
+    assert always_high["always_high_usd"] == pytest.approx((3717 + 25212.5 + 1300.5 + 12656.25) / 1e6)
+
+
+def test_table_and_plot_are_written(report):
+    _, stdout, plot = report
+    assert "COSTSAVE per benchmark" in stdout and "1-NN (upper bound)" in stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_data_it_says_where_the_bank_is():
+    done = run()
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: no --data given")
+    assert "https://huggingface.co/datasets/Amorph/TwinRouterBench" in lines[0] and "--data" in lines[0]
+
+
+def test_a_malformed_bank_is_one_error_line(tmp_path):
+    bad = tmp_path / "bank.jsonl"
+    rows = BANK.read_text().splitlines()
+    rows[3] = rows[3].replace('"target_tier_id": 0', '"target_tier_id": 2')
+    bad.write_text("\n".join(rows) + "\n")
+    done = run("--data", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"error: {bad} line 4: row 'swebench_demo__a_step_4': target_tier 'low' does not "
+                                   f"match target_tier_id 2 (mid_high)")
