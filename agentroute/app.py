@@ -39,8 +39,23 @@ def current_thread_and_node() -> tuple[str | None, str | None]:
     return (str(thread_id) if thread_id is not None else None), node
 
 
+def _experience(memory: Any) -> Any:
+    """The experience source for a `memory` argument: an ExperienceMemory, a store path, or None."""
+    if memory is None:
+        return None
+    from agentroute.memory.experience import MemoryExperience
+    from agentroute.memory.store import ExperienceMemory
+
+    store = memory if isinstance(memory, ExperienceMemory) else ExperienceMemory(memory)
+    return MemoryExperience(store, signal="task")
+
+
 class AgentRoute:
-    """Routing for a family of runs: same pool, policy and per-task budget, one router per run."""
+    """Routing for a family of runs: same pool, policy and per-task budget, one router per run.
+
+    `memory` (an `ExperienceMemory` or a store path) turns on the C-A-F loop for the budget-aware
+    policy: each decision is written with its outcome, task outcomes are credited back when a run
+    finishes, and similar past steps sharpen each tier's expected success."""
 
     def __init__(
         self,
@@ -53,6 +68,7 @@ class AgentRoute:
         task: dict[str, Any] | None = None,
         seed: int = 0,
         run_id: str | None = None,
+        memory: Any = None,
     ) -> None:
         validate_cap(budget_usd)
         self.pool = pool if isinstance(pool, Pool) else load_pool(pool)
@@ -64,6 +80,7 @@ class AgentRoute:
         self.task = dict(task or {})
         self.seed = seed
         self.default_run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
+        self.experience = _experience(memory)
         self._routers: dict[str, Router] = {}
         self._lock = threading.Lock()
 
@@ -78,7 +95,7 @@ class AgentRoute:
                     policy=self.policy_name, task=self.task,
                 ))
                 router = Router(
-                    self.pool, make_policy(self.policy_name, self.pool, seed=self.seed),
+                    self.pool, make_policy(self.policy_name, self.pool, seed=self.seed, experience=self.experience),
                     budget_usd=info.cap_usd, run_id=run_id, store=self.store, settings=self.settings, task=info.task,
                 )
                 self._routers[run_id] = router

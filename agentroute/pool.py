@@ -15,7 +15,6 @@ missing or zero input/output price is a configuration error, never "free".
 
 from __future__ import annotations
 
-import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agentroute.config_errors import one_line
+from agentroute.config_files import one_line, parse_text, read_text
 from agentroute.errors import ConfigError
 
 BUILTIN_POOLS = ("default",)
@@ -236,18 +235,7 @@ def resolve_pool(config: PoolConfig, source: str) -> Pool:
 
 def parse_pool_text(text: str, source: str, *, yaml_syntax: bool) -> PoolConfig:
     """Parse and validate pool config text (TOML, or YAML when yaml_syntax)."""
-    try:
-        if yaml_syntax:
-            import yaml
-
-            raw = yaml.safe_load(text)
-        else:
-            raw = tomllib.loads(text)
-    except Exception as error:  # tomllib and yaml raise their own error types
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ConfigError(f"{source}: not valid {'YAML' if yaml_syntax else 'TOML'}: {detail}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a table with a 'tiers' list at the top level")
+    raw = parse_text(text, source, "yaml" if yaml_syntax else "toml", expected="a table with a 'tiers' list")
     try:
         return PoolConfig.model_validate(raw)
     except ValidationError as error:
@@ -261,11 +249,6 @@ def load_pool(path: str | Path | None = None) -> Pool:
         text = resources.files("agentroute").joinpath(f"data/pools/{name}.toml").read_text()
         return resolve_pool(parse_pool_text(text, f"builtin:{name}", yaml_syntax=False), f"builtin:{name}")
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"pool config {file} does not exist (built-in pools: {', '.join(BUILTIN_POOLS)})")
-    try:
-        text = file.read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"pool config {file}: cannot read: {error}") from None
+    text = read_text(file, f"pool config (built-in: {', '.join(BUILTIN_POOLS)})")
     yaml_syntax = file.suffix.lower() in {".yaml", ".yml"}
     return resolve_pool(parse_pool_text(text, str(file), yaml_syntax=yaml_syntax), str(file))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
+from agentroute.config_files import error_line
 from agentroute.context import StepContext
 from agentroute.errors import AllModelsFailed, BudgetExhausted
 from agentroute.money import usd
@@ -272,7 +273,8 @@ class Router:
             decision = self._next_decision(retry_context, failed_tiers)
             if decision is None:
                 break
-        raise AllModelsFailed(f"every model tried for step {step} failed; last error: {_one_line(last_error)}")
+        last = error_line(last_error) if last_error is not None else "none"
+        raise AllModelsFailed(f"every model tried for step {step} failed; last error: {last}")
 
     def _next_decision(self, context: StepContext, failed_tiers: set[int]) -> Decision | None:
         """Ask the policy again after a tier failed; steer away from tiers that already failed."""
@@ -314,7 +316,7 @@ class Router:
             except Exception as error:
                 self.ledger.release(reservation)
                 outcome = "retry" if is_transient(error) else "error"
-                self._record(TraceRecord(**base, outcome=outcome, error=_one_line(error),
+                self._record(TraceRecord(**base, outcome=outcome, error=error_line(error),
                                          latency_ms=(time.perf_counter() - started) * 1000))
                 raise
             return self._settle(reservation, result, usage_of, base, started, prompt_tokens)
@@ -399,10 +401,3 @@ def connection_kwargs(model: Model) -> dict[str, Any]:
     elif model.api_base:
         kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
     return kwargs
-
-
-def _one_line(error: BaseException | None) -> str:
-    if error is None:
-        return "none"
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:300] if text else ''}"

@@ -202,3 +202,23 @@ def test_killed_run_resumes_from_its_sqlite_checkpoint_with_spend_intact(llm: Fa
     assert result["spent_nanos"] == TraceStore(tmp_path / "runs.sqlite").spent_nanos(f"job-{door}") > spent_before
     if door == "supervised":
         assert result["outcome"] == "completed"
+
+
+def test_memory_closes_the_loop_for_a_supervised_run(llm: FakeLLM, pool: Pool, tmp_path: Path) -> None:
+    from agentroute.memory.store import ExperienceMemory
+
+    memory = ExperienceMemory(tmp_path / "memory")
+    agentroute = AgentRoute(pool=pool, budget_usd=0.5, store=tmp_path / "runs.sqlite", settings=FAST, memory=memory)
+    enqueue_episode(llm)
+    agent = create_agent(agentroute.chat_model(), tools=[scripted_bash([out for _, out in FAILING_EPISODE])])
+    state = agentroute.supervise(agent, checkpointer=InMemorySaver()).invoke(
+        {"messages": [HumanMessage("Fix it.")]}, {"configurable": {"thread_id": "remembered"}})
+    assert state["outcome"] == "completed"
+    exported = tmp_path / "memory.jsonl"
+    assert memory.export_jsonl(exported) == 5  # one experience per routed call
+    records = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert {record["run_id"] for record in records} == {"remembered"}
+    assert sorted(record["step"] for record in records) == [0, 1, 2, 3, 4]
+    assert {record["task_outcome"] for record in records} == {"completed"}  # credited when the run ended
+    assert [record["tier"] for record in sorted(records, key=lambda r: r["step"])] == [
+        pool.tier_named(r.tier_name).index for r in agentroute.store.records("remembered")]

@@ -8,6 +8,7 @@ import typer
 
 from agentroute.cli.bench_cmd import bench_app
 from agentroute.cli.output import errors
+from agentroute.cli.memory_cmd import memory_app
 from agentroute.cli.pool_cmd import pool_app
 from agentroute.cli.trace_cmd import register_trace_commands
 from agentroute.cli.demo_cmd import register_demo_command
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(pool_app, name="pool")
 app.add_typer(bench_app, name="bench")
 app.add_typer(tools_app, name="tools")
+app.add_typer(memory_app, name="memory")
 register_trace_commands(app)
 register_demo_command(app)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from agentroute.errors import ConfigError
 from agentroute.policies.base import Decision, Feedback, Policy
-from agentroute.policies.budget_aware import BudgetAwarePolicy
+from agentroute.policies.budget_aware import BudgetAwarePolicy, ExperienceSource
 from agentroute.policies.cascade import CascadePolicy
 from agentroute.policies.fixed import FixedTierPolicy
 from agentroute.policies.random_tier import RandomTierPolicy
@@ -20,11 +20,11 @@ DEFAULT_POLICY = "budget-aware"
 __all__ = ["Decision", "Feedback", "Policy", "make_policy", "POLICY_NAMES", "DEFAULT_POLICY"]
 
 
-def make_policy(name: str, pool: Pool, *, seed: int = 0) -> Policy:
-    """Build a fresh policy (one per task) from its name."""
+def make_policy(name: str, pool: Pool, *, seed: int = 0, experience: ExperienceSource | None = None) -> Policy:
+    """Build a fresh policy (one per task) from its name; `experience` feeds the budget-aware one."""
     kind, _, argument = name.partition(":")
     if kind == "budget-aware" and not argument:
-        return BudgetAwarePolicy(pool.size)
+        return BudgetAwarePolicy(pool.size, experience=experience)
     if kind == "random" and not argument:
         return RandomTierPolicy(pool.size, seed=seed)
     if kind == "cascade":

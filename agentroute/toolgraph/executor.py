@@ -26,6 +26,7 @@ from agentroute.toolgraph.health import HealthBoard
 from agentroute.toolgraph.monitors import DEFAULT_MONITORS, Action, Monitor, Observation, Signal, strongest
 from agentroute.toolgraph.outcome import CallRecord, EscalationReport, Event, Outcome, RunResult
 from agentroute.toolgraph.planner import Plan, Step, plan
+from agentroute.config_files import error_line
 
 _TRACE_OUTCOME = {"plan": "ok", "reroute": "rerouted", "pause": "paused", "demote": "demoted", "escalation": "escalated"}
 
@@ -141,7 +142,7 @@ class _Run:
         try:
             result = self.executor.tools[step.tool](request)
         except Exception as error:  # a tool is user code: any exception is a failed call, never a crash
-            result = ToolResult(ok=False, error=_one_line(error))
+            result = ToolResult(ok=False, error=error_line(error))
         self.executor.board.record(step.tool, result)
         record = CallRecord(tool=step.tool, source=step.source, target=step.target, ok=result.ok,
                             error=None if result.ok else (result.error or "failed without an error message"),
@@ -224,8 +225,3 @@ class _Run:
         return RunResult(spec=self.spec.name, outcome=outcome, goal=self.goal, original_goal=self.original_goal,
                          achieved=dict(self.achieved), calls=list(self.calls), events=list(self.events), report=report,
                          control_calls=self.control_calls)
-
-
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__

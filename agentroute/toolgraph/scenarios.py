@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agentroute.config_errors import one_line
+from agentroute.config_files import one_line, parse_text, read_text, syntax_of
 from agentroute.errors import ConfigError
 from agentroute.toolgraph.graph import ToolGraph
 from agentroute.toolgraph.sim import Conditions
@@ -66,15 +66,11 @@ class Family:
 
 def load_family(path: Path) -> Family:
     """Load and check one scenario file (its spec path is relative to the file)."""
-    import yaml
-
+    raw = parse_text(read_text(path, "scenario file"), str(path), syntax_of(path), expected="a mapping with spec and scenarios")
     try:
-        raw = yaml.safe_load(path.read_text())
         parsed = ScenarioFile.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(one_line(str(path), error)) from None
-    except (OSError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: cannot read scenario file: {str(error).splitlines()[0]}") from None
     graph = ToolGraph(load_spec(path.parent / parsed.spec))
     labels = {"completed", "escalated", *(f"demoted:{demotion.goal}" for demotion in graph.spec.demotions)}
     for scenario in parsed.scenarios:

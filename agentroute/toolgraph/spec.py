@@ -10,12 +10,12 @@ path from start to goal — is one `ConfigError` line naming the file.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from agentroute.config_files import parse_text, read_text, syntax_of
 from agentroute.errors import ConfigError
 
 
@@ -150,18 +150,8 @@ def _no_repeats(kind: str, names: list[str] | tuple[str, ...]) -> None:
 
 def parse_spec(text: str, source: str, *, json_syntax: bool = False) -> GraphSpec:
     """Parse and validate spec text (YAML, or JSON when json_syntax)."""
-    try:
-        if json_syntax:
-            raw = json.loads(text)
-        else:
-            import yaml
-
-            raw = yaml.safe_load(text)
-    except Exception as error:  # json and yaml raise their own error types
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ConfigError(f"{source}: not valid {'JSON' if json_syntax else 'YAML'}: {detail}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping with states, start, goal and tools at the top level")
+    raw = parse_text(text, source, "json" if json_syntax else "yaml",
+                     expected="a mapping with states, start, goal and tools")
     try:
         return GraphSpec.model_validate(raw)
     except ValidationError as error:
@@ -171,13 +161,7 @@ def parse_spec(text: str, source: str, *, json_syntax: bool = False) -> GraphSpe
 def load_spec(path: str | Path) -> GraphSpec:
     """Load a spec file (.yaml, .yml or .json)."""
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"tool graph spec {file} does not exist")
-    try:
-        text = file.read_text()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"tool graph spec {file}: cannot read: {error}") from None
-    return parse_spec(text, str(file), json_syntax=file.suffix.lower() == ".json")
+    return parse_spec(read_text(file, "tool graph spec"), str(file), json_syntax=syntax_of(file) == "json")
 
 
 def describe_error(source: str, raw: dict[str, Any], error: ValidationError) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
 from agentroute.errors import AgentRouteError
 from agentroute.pool import Pool
@@ -47,30 +46,13 @@ class ComplexityRouterPeer:
     name = "litellm-complexity"
 
     def __init__(self) -> None:
-        from agentroute._litellm import load_litellm
+        from agentroute.complexity import ComplexityClassifier
 
-        load_litellm()
-        from litellm.router_strategy.complexity_router.complexity_router import (
-            ComplexityRouter,
-            _extract_current_ask_and_system_prompt,
-        )
-        from litellm.router_strategy.complexity_router.config import ComplexityTier
-
-        # classify() is pure scoring; the litellm Router instance is only used for routing calls.
-        self._router = ComplexityRouter(model_name="agentroute-twin", litellm_router_instance=None)
-        self._read = _extract_current_ask_and_system_prompt
-        self._tiers: dict[Any, int] = {
-            ComplexityTier.SIMPLE: 0, ComplexityTier.MEDIUM: 1, ComplexityTier.COMPLEX: 2, ComplexityTier.REASONING: 3,
-        }
-        self._no_ask = self._tiers[ComplexityTier.MEDIUM]
+        self._classifier = ComplexityClassifier()
 
     def route(self, row: TwinRow) -> int:
-        """The mapped tier of the row's current ask."""
-        ask, system_prompt = self._read(row.chat)
-        if ask is None:
-            return self._no_ask
-        tier, _score, _signals = self._router.classify(ask, system_prompt)
-        return self._tiers[tier]
+        """The mapped tier of the row's current ask (no ask → MEDIUM, as the router's hook does)."""
+        return self._classifier.tier_of_request(row.chat)
 
 
 def row_text(row: TwinRow) -> str:

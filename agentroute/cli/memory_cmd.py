@@ -1,0 +1,102 @@
+"""`agentroute memory stats | export FILE | import FILE | clear`: inspect and move the experience memory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from agentroute.cli.output import console, fail
+
+if TYPE_CHECKING:
+    from agentroute.memory.store import ExperienceMemory
+
+memory_app = typer.Typer(help="Inspect, export, import and clear the experience memory.", no_args_is_help=True)
+
+PathOption = Annotated[
+    Optional[Path],
+    typer.Option("--path", help="Store directory. Default: $AGENTROUTE_MEMORY, else ./memory/chroma."),
+]
+UrlOption = Annotated[
+    Optional[str],
+    typer.Option("--url", help="Chroma server, e.g. http://host:8000 (instead of a directory). Default: $AGENTROUTE_MEMORY_URL."),
+]
+
+
+def _open(path: Path | None, url: str | None, *, create: bool = False) -> ExperienceMemory:
+    from agentroute.memory.store import DEFAULT_PATH, ExperienceMemory
+
+    if not (url or os.environ.get("AGENTROUTE_MEMORY_URL")) and not create:
+        directory = path or Path(os.environ.get("AGENTROUTE_MEMORY") or DEFAULT_PATH)
+        if not directory.is_dir():
+            fail(f"no experience memory at {directory} (pass --path or set AGENTROUTE_MEMORY)")
+    return ExperienceMemory(path, url=url)
+
+
+def _when(timestamp: float | None) -> str:
+    return "-" if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@memory_app.command("stats")
+def stats(path: PathOption = None, url: UrlOption = None) -> None:
+    """Where the memory is, how many records, per model and per group, oldest and newest."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = _open(path, url).stats()
+    console.print(f"memory {escape(summary.url or summary.path or '')} · collection {summary.collection}")
+    console.print(f"records {summary.count} of {summary.max_records} · oldest {_when(summary.oldest)} · newest {_when(summary.newest)}")
+    for title, counts in (("model", summary.per_model), ("group", summary.groups)):
+        table = Table(title=f"records per {title}")
+        table.add_column(title)
+        table.add_column("records", justify="right")
+        for name, count in counts.items():
+            table.add_row(escape(name or "(none)"), str(count))
+        console.print(table)
+
+
+@memory_app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(help="JSONL file to write (one experience per line).")],
+    path: PathOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Write every experience as JSON lines, oldest first."""
+    written = _open(path, url).export_jsonl(file)
+    console.print(f"exported {written} experiences to {file}")
+
+
+@memory_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSONL file of experiences (as written by export).")],
+    path: PathOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Add the experiences of a JSONL file; a bad line is an error and nothing is written."""
+    from agentroute.memory.store import read_jsonl
+
+    read_jsonl(file)  # validate before creating a store
+    added = _open(path, url, create=True).import_jsonl(file)
+    console.print(f"imported {added} experiences from {file}")
+
+
+@memory_app.command("clear")
+def clear(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    path: PathOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Delete every experience (asks first unless --yes)."""
+    memory = _open(path, url)
+    count = memory.count()
+    if not yes:
+        if not sys.stdin.isatty():
+            fail(f"refusing to delete {count} experiences without confirmation: pass --yes")
+        if not typer.confirm(f"Delete all {count} experiences in {memory.url or memory.path}?"):
+            fail("nothing deleted", code=1)
+    removed = memory.clear()
+    console.print(f"deleted {removed} experiences from {memory.url or memory.path}")

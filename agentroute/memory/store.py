@@ -1,0 +1,424 @@
+"""The experience memory: Context → Action → Feedback records in Chroma, retrieved by kNN.
+
+Where it lives: an embedded Chroma store in a directory (`path`, default `$AGENTROUTE_MEMORY` or
+`./memory/chroma`), or a Chroma server (`url`, default `$AGENTROUTE_MEMORY_URL`) so several
+machines share one memory. Telemetry is off; embeddings come from our offline hashing embedder
+unless another embedding function is passed (Chroma's default would download a model).
+
+Beside Chroma, a SQLite side index (see `index.py`) keeps each record's outcome and the running
+per-group totals, so a retrieval is one Chroma kNN query plus primary-key reads.
+
+Guarantees of the embedded store, measured in tests/test_memory_concurrency.py:
+- Crash: a process killed during a series of adds leaves a store that reopens holding every record
+  whose `add` returned. The side index marks itself dirty before each write touches Chroma and
+  clears the mark in the transaction that records the write; a store found dirty (or whose counts
+  disagree) is re-indexed from Chroma when opened.
+- Several processes on one directory: writers are serialised by an flock on `agentroute.lock`, and
+  no acknowledged record is lost. Chroma's embedded mode keeps a per-process in-memory HNSW index
+  that never sees other processes' writes, and a stale process that writes persists its stale
+  index over the newer one on disk (measured: the store then fails with "Error finding id"). So
+  every completed write bumps a generation counter in the side index, and a process that sees the
+  generation move reopens its Chroma client (under the lock, loading the index before anyone can
+  write) before it reads or writes. Readers therefore see every write completed before their
+  query; the price is a reload of the HNSW index (≈0.3–0.7 s at 100k records) after each write of
+  another process. Not guaranteed: another `PersistentClient` on the same directory in this
+  process (outside this class) defeats the reload, and the lock is not meant for network file
+  systems. For a memory shared by many processes or machines, run a Chroma server and pass `url`.
+- Server mode: Chroma serialises writes. The side index is built in memory from the server when
+  the memory opens and kept current with this process's own writes; neighbours found by a query
+  are always live, but other machines' credits and their share of the group totals are seen at the
+  next open, and eviction removes the oldest records this process knows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings
+from chromadb.errors import ChromaError
+from pydantic import ValidationError
+
+from agentroute.embedding import HashingEmbeddingFunction
+from agentroute.errors import AgentRouteError
+from agentroute.memory.codec import IndexRow, from_chroma, row_from_metadata, row_of, to_metadata
+from agentroute.memory.evidence import combine
+from agentroute.memory.index import SideIndex
+from agentroute.memory.lock import StoreLock
+from agentroute.memory.records import Evidence, Experience, MemoryStats
+
+DEFAULT_PATH = Path("memory") / "chroma"
+BATCH = 5000
+_COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule; also a safe file name
+_STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+class _Home:
+    """One Chroma client for a store directory (shared by this process), a server (per memory), or
+    this process only (`url` None and `path` None: Chroma's in-memory client, nothing on disk)."""
+
+    def __init__(self, path: Path | None, url: str | None) -> None:
+        self.path = path
+        self.url = url
+        self.lock = StoreLock(None if path is None else path / "agentroute.lock")
+        self.epoch = 0
+        with self.lock.exclusive():  # two processes creating one new store must not race
+            self.client = self._connect()
+
+    def _connect(self) -> ClientAPI:
+        settings = Settings(anonymized_telemetry=False)
+        if self.path is not None:
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        if self.url is None:
+            return chromadb.EphemeralClient(settings=settings)
+        parsed = urlparse(self.url or "")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise AgentRouteError(f"memory url must look like http://host:8000, got {self.url!r}")
+        return chromadb.HttpClient(
+            host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https", settings=settings,
+        )
+
+    def reopen(self) -> None:
+        """Drop this process's cached Chroma state and load the store again from disk."""
+        self.client.close()
+        self.client = self._connect()
+        self.epoch += 1
+
+
+class _Slot:
+    """One collection of a home: its side index, its Chroma handle and the generation last seen."""
+
+    def __init__(self, home: _Home, name: str) -> None:
+        self.home = home
+        self.name = name
+        self.side = SideIndex(None if home.path is None else home.path / f"agentroute-{name}.sqlite3")
+        self.chroma: Collection | None = None
+        self.epoch = -1
+        self.seen = -1
+
+
+_HOMES: dict[Path, _Home] = {}
+_SLOTS: dict[tuple[Path, str], _Slot] = {}
+_REGISTRY = threading.Lock()
+
+
+def _embedded_slot(path: Path, name: str) -> _Slot:
+    with _REGISTRY:
+        return _registered_slot(path, name)
+
+
+def _registered_slot(path: Path, name: str) -> _Slot:
+    if path.is_file():
+        raise AgentRouteError(f"experience memory path {path} is a file, not a directory")
+    if not path.exists():  # removed since this process opened it: forget the old handles
+        _HOMES.pop(path, None)
+        for key in [key for key in _SLOTS if key[0] == path]:
+            del _SLOTS[key]
+    path.mkdir(parents=True, exist_ok=True)
+    if path not in _HOMES:
+        _HOMES[path] = _Home(path, None)
+    if (path, name) not in _SLOTS:
+        _SLOTS[(path, name)] = _Slot(_HOMES[path], name)
+    return _SLOTS[(path, name)]
+
+
+class ExperienceMemory:
+    """Experiences in Chroma: add, credit task outcomes, retrieve evidence by kNN, move as JSONL."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        url: str | None = None,
+        collection: str = "experience",
+        max_records: int = 100_000,
+        embedding_function: Any = None,
+        in_process: bool = False,
+    ) -> None:
+        """`in_process` keeps the memory in this process only (Chroma's in-memory client, no files):
+        for scratch memories such as a benchmark's, which need no persistence and write faster."""
+        if max_records < 1:
+            raise AgentRouteError(f"max_records must be at least 1, got {max_records}")
+        if not _COLLECTION_NAME.fullmatch(collection):
+            raise AgentRouteError(f"collection name must be 3-512 characters of [a-zA-Z0-9._-], starting and ending "
+                                  f"with a letter or digit, got {collection!r}")
+        if in_process:
+            self.url, self.path = None, None
+            collection = f"{collection}-{uuid.uuid4().hex}"  # in-memory clients of a process share collections
+        else:
+            self.url = url if url is not None else os.environ.get("AGENTROUTE_MEMORY_URL") or None
+            self.path = None if self.url else Path(path or os.environ.get("AGENTROUTE_MEMORY") or DEFAULT_PATH).resolve()
+        self.collection = collection
+        self.max_records = max_records
+        self.embedding_function = embedding_function or HashingEmbeddingFunction()
+        with self._errors("cannot open"):
+            self._slot = _Slot(_Home(None, self.url), collection) if self.path is None else _embedded_slot(self.path, collection)
+            with self._slot.home.lock.exclusive():
+                self._catch_up(check_counts=True)
+
+    # ---------------------------------------------------------------- writing
+
+    def add(self, experience: Experience, *, embedding: Sequence[float] | None = None) -> None:
+        """Store one experience (an existing id is replaced); evicts the oldest past `max_records`."""
+        self.add_many([experience], embeddings=None if embedding is None else [embedding])
+
+    def add_many(self, experiences: list[Experience], *, embeddings: Sequence[Sequence[float]] | None = None) -> None:
+        """Store experiences in one locked write (batches of 5,000 into Chroma); `embeddings`, if
+        given, are their precomputed vectors in the same order."""
+        if not experiences:
+            return
+        ids = [experience.id for experience in experiences]
+        if len(set(ids)) != len(ids):
+            duplicate = next(record_id for record_id in ids if ids.count(record_id) > 1)
+            raise AgentRouteError(f"experience id {duplicate!r} appears twice in one batch")
+        if embeddings is not None and len(embeddings) != len(experiences):
+            raise AgentRouteError(f"{len(embeddings)} embeddings for {len(experiences)} experiences")
+        vectors = list(embeddings) if embeddings is not None else self._embed([e.text for e in experiences])
+        with self._writing() as chroma:
+            for start in range(0, len(experiences), BATCH):
+                batch = experiences[start:start + BATCH]
+                chroma.upsert(
+                    ids=[experience.id for experience in batch],
+                    embeddings=[list(vector) for vector in vectors[start:start + BATCH]],
+                    documents=[experience.text for experience in batch],
+                    metadatas=[to_metadata(experience) for experience in batch],
+                )
+            with self._slot.side.transaction():
+                self._slot.side.put([row_of(experience) for experience in experiences])
+                self._evict(chroma)
+                self._slot.seen = self._slot.side.finish_write()
+
+    def credit(self, run_id: str, outcome: str, success: float) -> int:
+        """Delayed credit: set `task_outcome` and `task_success` on every record of a run; returns
+        how many records were credited."""
+        if not 0.0 <= success <= 1.0:
+            raise AgentRouteError(f"task success must be in [0, 1], got {success}")
+        with self._writing() as chroma:
+            found = chroma.get(where={"run_id": run_id}, include=["metadatas", "documents"])
+            ids = list(found["ids"])
+            rows: list[IndexRow] = []
+            for record_id, metadata, document in zip(ids, found["metadatas"] or [], found["documents"] or []):
+                rows.append(row_from_metadata(record_id, {**metadata, "task_success": success}, document))
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start:start + BATCH]
+                chroma.update(ids=chunk, metadatas=[{"task_outcome": outcome, "task_success": success}] * len(chunk))
+            with self._slot.side.transaction():
+                self._slot.side.put(rows)
+                self._slot.seen = self._slot.side.finish_write()
+        return len(ids)
+
+    def clear(self) -> int:
+        """Delete every record; returns how many there were."""
+        with self._writing() as chroma:
+            removed = 0
+            while ids := chroma.get(include=[], limit=BATCH)["ids"]:
+                chroma.delete(ids=ids)
+                removed += len(ids)
+            with self._slot.side.transaction():
+                self._slot.side.reset()
+                self._slot.seen = self._slot.side.finish_write()
+        return removed
+
+    def import_jsonl(self, path: Path) -> int:
+        """Add the experiences of a JSONL file (one `Experience` per line, blank lines skipped).
+        Every line is validated first: a bad line is an error naming it, and nothing is written."""
+        experiences = read_jsonl(Path(path))
+        for start in range(0, len(experiences), BATCH):
+            self.add_many(experiences[start:start + BATCH])
+        return len(experiences)
+
+    # ---------------------------------------------------------------- reading
+
+    def evidence(
+        self,
+        text: str,
+        *,
+        group: str | None = None,
+        k: int = 20,
+        min_similarity: float = 0.2,
+        shrink: float = 4.0,
+        signal: Literal["step", "task"] = "step",
+        embedding: Sequence[float] | None = None,
+    ) -> Evidence:
+        """Per-model and per-tier successes, trials and mean cost among the k nearest past contexts
+        with cosine similarity ≥ min_similarity, shrunk toward the totals of `group` (of the whole
+        memory when group is None): `shrink` pseudo-trials at the group's rate (see evidence.py).
+        signal="task" counts a record's task outcome once credited, else its step outcome.
+        Records with the same text are one context: every record sharing the text of a neighbour
+        counts (so ties among identical contexts cannot make the result depend on Chroma's order,
+        and the evidence is deterministic). Neighbours are not filtered by group. `embedding`
+        skips embedding `text`."""
+        if k < 1 or shrink < 0:
+            raise AgentRouteError(f"k must be at least 1 and shrink at least 0, got k={k}, shrink={shrink}")
+        vector = list(embedding) if embedding is not None else self._embed([text])[0]
+        with self._reading() as chroma:
+            found = chroma.query(query_embeddings=[vector], n_results=k, include=["distances"])
+            close = [
+                record_id
+                for record_id, distance in zip(found["ids"][0], (found["distances"] or [[]])[0])
+                if 1.0 - distance >= min_similarity
+            ]
+            rows = self._slot.side.rows(close)
+            missing = [record_id for record_id in close if record_id not in rows]
+            if missing:  # written by another machine since this memory opened (server mode)
+                extra = chroma.get(ids=missing, include=["metadatas", "documents"])
+                rows.update({i: row_from_metadata(i, m, d) for i, m, d in
+                             zip(extra["ids"], extra["metadatas"] or [], extra["documents"] or [])})
+            rows.update(self._slot.side.rows_with_text(sorted({row.text_key for row in rows.values()})))
+            per_model, per_tier = self._slot.side.totals(group, signal)
+        neighbours = sorted(rows.values(), key=lambda row: (row.text_key, row.created, row.id))
+        return combine(neighbours, per_model, per_tier, shrink=shrink, signal=signal)
+
+    def count(self) -> int:
+        """Number of records."""
+        with self._reading() as chroma:
+            return chroma.count()
+
+    def stats(self) -> MemoryStats:
+        """Where the store is, how many records, per model and per group, oldest and newest."""
+        with self._reading() as chroma:
+            count = chroma.count()
+            summary = self._slot.side.summary()
+        return MemoryStats(
+            path=None if self.path is None else str(self.path), url=self.url, collection=self.collection,
+            count=count, max_records=self.max_records, per_model=summary.per_model, groups=summary.groups,
+            oldest=summary.oldest, newest=summary.newest,
+        )
+
+    def export_jsonl(self, path: Path) -> int:
+        """Write every record as one JSON line (oldest first; embeddings are not exported, import
+        recomputes them). Written to a temporary file and renamed, so a crash leaves no half file."""
+        path = Path(path)
+        by_id: dict[str, Experience] = {}
+        with self._reading() as chroma, self._slot.home.lock.exclusive():  # pages must not move under us
+            offset = 0
+            while (page := chroma.get(include=["metadatas", "documents"], limit=BATCH, offset=offset))["ids"]:
+                for record_id, document, metadata in zip(page["ids"], page["documents"] or [], page["metadatas"] or []):
+                    by_id[record_id] = from_chroma(record_id, document, metadata)
+                offset += len(page["ids"])
+        experiences = sorted(by_id.values(), key=lambda experience: (experience.created, experience.id))
+        partial = path.with_name(path.name + ".partial")
+        with self._errors("cannot write the export"):
+            with partial.open("w", encoding="utf-8") as out:
+                for experience in experiences:
+                    out.write(experience.model_dump_json() + "\n")
+            os.replace(partial, path)
+        return len(experiences)
+
+    # ---------------------------------------------------------------- internals
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except AgentRouteError:
+            raise
+        except _STORE_ERRORS as error:
+            where = self.path if self.path is not None else self.url
+            raise AgentRouteError(f"{what} experience memory at {where}: {_one_line(error)}") from error
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, vector)) for vector in self.embedding_function(texts)]
+
+    def _chroma(self) -> Collection:
+        slot = self._slot
+        if slot.chroma is None or slot.epoch != slot.home.epoch:
+            slot.chroma = slot.home.client.get_or_create_collection(
+                slot.name, embedding_function=self.embedding_function, configuration={"hnsw": {"space": "cosine"}},
+            )
+            slot.epoch = slot.home.epoch
+        return slot.chroma
+
+    def _catch_up(self, *, check_counts: bool = False) -> None:
+        """Under the exclusive lock: reload Chroma if another process wrote since this one last
+        looked, and rebuild the side index if a write was interrupted (or counts disagree)."""
+        slot = self._slot
+        generation, dirty = slot.side.state()
+        stale = slot.chroma is None or slot.epoch != slot.home.epoch
+        if slot.seen >= 0 and generation != slot.seen:
+            slot.home.reopen()
+            stale = True
+        chroma = self._chroma()
+        if stale:  # load the vector index now, while no other process can be persisting it
+            chroma.query(query_embeddings=self._embed(["warm up"]), n_results=1, include=[])
+        if dirty or (check_counts and slot.side.count() != chroma.count()):
+            self._rebuild(chroma)
+        else:
+            slot.seen = generation
+
+    def _rebuild(self, chroma: Collection) -> None:
+        side = self._slot.side
+        with side.transaction():
+            side.reset()
+            offset = 0
+            while (page := chroma.get(include=["metadatas", "documents"], limit=BATCH, offset=offset))["ids"]:
+                side.put([row_from_metadata(i, m, d) for i, m, d in
+                          zip(page["ids"], page["metadatas"] or [], page["documents"] or [])])
+                offset += len(page["ids"])
+            self._slot.seen = side.finish_write()
+
+    def _evict(self, chroma: Collection) -> None:
+        overflow = chroma.count() - self.max_records
+        if overflow > 0:
+            oldest = self._slot.side.oldest(overflow)
+            for start in range(0, len(oldest), BATCH):
+                chroma.delete(ids=oldest[start:start + BATCH])
+            self._slot.side.remove(oldest)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Collection]:
+        with self._errors("cannot read"), self._slot.home.lock.local():
+            generation, dirty = self._slot.side.state()
+            if generation != self._slot.seen or dirty or self._slot.epoch != self._slot.home.epoch:
+                with self._slot.home.lock.exclusive():
+                    self._catch_up()
+            yield self._chroma()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Collection]:
+        with self._errors("cannot write"), self._slot.home.lock.exclusive():
+            self._catch_up()
+            self._slot.side.mark_dirty()
+            yield self._chroma()
+
+
+def read_jsonl(path: Path) -> list[Experience]:
+    """Parse and validate a JSONL file of experiences; the first bad line is a one-line error."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise AgentRouteError(f"cannot read {path}: {_one_line(error)}") from error
+    experiences: list[Experience] = []
+    first_line: dict[str, int] = {}
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            experience = Experience.model_validate_json(raw)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            detail = f"{where}: {problem['msg']}" if where else problem["msg"]
+            raise AgentRouteError(f"{path}:{number}: not a valid experience record ({_one_line(ValueError(detail))})") from error
+        if experience.id in first_line:
+            raise AgentRouteError(f"{path}:{number}: duplicate experience id {experience.id!r} (first on line {first_line[experience.id]})")
+        first_line[experience.id] = number
+        experiences.append(experience)
+    return experiences
+

@@ -1,0 +1,1 @@
+"""Replay benchmark on CodeRouterBench's real recorded model outcomes (`agentroute bench replay`)."""

@@ -1,0 +1,86 @@
+"""`agentroute memory …` as a user runs it: real processes, one-line errors, non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentroute.memory.records import Experience
+from agentroute.memory.store import ExperienceMemory
+
+
+def agentroute(*args: str, memory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AGENTROUTE_MEMORY": str(memory), "AGENTROUTE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    env.pop("AGENTROUTE_MEMORY_URL", None)
+    return subprocess.run([sys.executable, "-m", "agentroute.cli.app", "memory", *args], capture_output=True, text=True,
+                          env=env, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], result.stderr
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    memory = ExperienceMemory(tmp_path / "store")
+    memory.add_many([
+        Experience(id=f"e{i}", run_id="r1", step=i, created=1_700_000_000.0 + i, text=f"step {i}",
+                   group="bug_fixing/swebench", model="gpt-5" if i % 2 else "gpt-4o-mini", tier=i % 2, success=1.0)
+        for i in range(5)
+    ])
+    return tmp_path / "store"
+
+
+def test_stats_export_import_clear(store: Path, tmp_path: Path) -> None:
+    stats = agentroute("stats", memory=store, tmp_path=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    for text in ("records 5 of 100000", "gpt-4o-mini", "bug_fixing/swebench", "2023-11-14 22:13:20 UTC", str(store)):
+        assert text in stats.stdout, text
+
+    exported = tmp_path / "out.jsonl"
+    result = agentroute("export", str(exported), memory=store, tmp_path=tmp_path)
+    assert result.returncode == 0 and "exported 5 experiences" in result.stdout
+    assert [json.loads(line)["id"] for line in exported.read_text().splitlines()] == [f"e{i}" for i in range(5)]
+
+    cleared = agentroute("clear", "--yes", memory=store, tmp_path=tmp_path)
+    assert cleared.returncode == 0 and "deleted 5 experiences" in cleared.stdout
+    assert ExperienceMemory(store).count() == 0
+
+    other = tmp_path / "other"
+    imported = agentroute("import", str(exported), "--path", str(other), memory=store, tmp_path=tmp_path)
+    assert imported.returncode == 0 and "imported 5 experiences" in imported.stdout
+    assert ExperienceMemory(other).stats().per_model == {"gpt-4o-mini": 3, "gpt-5": 2}
+
+
+def test_clear_without_yes_refuses_when_not_interactive(store: Path, tmp_path: Path) -> None:
+    one_line_error(agentroute("clear", memory=store, tmp_path=tmp_path), "refusing to delete 5 experiences")
+    assert ExperienceMemory(store).count() == 5
+
+
+def test_bad_import_file_is_one_line_error_and_creates_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    good = Experience(id="a", run_id="r", step=0, created=0.0, text="t", model="m").model_dump_json()
+    bad.write_text(good + "\n" + good[:30] + "\n")
+    target = tmp_path / "new-store"
+    one_line_error(agentroute("import", str(bad), memory=target, tmp_path=tmp_path), "bad.jsonl:2: not a valid experience record")
+    assert not target.exists()
+    one_line_error(agentroute("import", str(tmp_path / "missing.jsonl"), memory=target, tmp_path=tmp_path), "cannot read")
+
+
+def test_missing_store_and_unreachable_server_are_one_line_errors(tmp_path: Path) -> None:
+    one_line_error(agentroute("stats", memory=tmp_path / "nowhere", tmp_path=tmp_path), "no experience memory at")
+    assert not (tmp_path / "nowhere").exists()
+    one_line_error(agentroute("stats", "--url", "http://127.0.0.1:1", memory=tmp_path, tmp_path=tmp_path),
+                   "cannot open experience memory at http://127.0.0.1:1")
+
+
+def test_cli_import_does_not_load_chromadb() -> None:
+    code = "import sys, agentroute.cli.app; print([m for m in ('chromadb', 'litellm', 'langgraph') if m in sys.modules])"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

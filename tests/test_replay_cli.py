@@ -1,0 +1,57 @@
+"""`agentroute bench replay` end to end: the table, the JSON other tools read, the plot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def agentroute(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "220"}
+    return subprocess.run([sys.executable, "-m", "agentroute.cli.app", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=600)
+
+
+def test_replay_writes_results_json_and_plot(tmp_path: Path) -> None:
+    out, plot = tmp_path / "replay.json", tmp_path / "replay.png"
+    result = agentroute("bench", "replay", "--suite", "swe", "--orders", "2", "--json", str(out), "--plot", str(plot),
+                        "--memory", str(tmp_path / "memory"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "acrouter-released" in result.stdout and "agentroute" in result.stdout
+    payload = json.loads(out.read_text())
+    assert payload["settings"]["orders"] == 2 and payload["settings"]["budget_usd"] == 2.5
+    rows = {(row["policy"], row["mode"]): row for row in payload["results"]}
+    for key in ("policy", "tasks", "score_pct", "total_usd", "regret", "escalations", "mean_score_pct"):
+        assert key in rows[("agentroute", "resolved")]
+    released = rows[("acrouter-released (no budget)", "resolved")]
+    assert (round(released["score_pct"], 2), round(released["total_usd"], 2)) == (66.96, 63.43)
+    assert rows[("agentroute", "resolved")]["tasks"] == 112
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The memory policy wrote its experiences to real Chroma stores under --memory.
+    assert any((tmp_path / "memory").iterdir())
+
+
+def test_replay_is_deterministic_across_runs(tmp_path: Path) -> None:
+    def run(name: str) -> list[dict]:
+        out = tmp_path / f"{name}.json"
+        result = agentroute("bench", "replay", "--suite", "swe", "--mode", "resolved", "--orders", "1", "--seed", "3",
+                            "--json", str(out), "--memory", str(tmp_path / name), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return json.loads(out.read_text())["results"]
+
+    assert run("first") == run("second")
+
+
+def test_replay_bad_arguments_and_data_are_one_line(tmp_path: Path) -> None:
+    for args, text in (
+        (("--suite", "nope"), "--suite must be swe, id or all"),
+        (("--budget", "-1"), "budget must be greater than 0"),
+        (("--data", str(tmp_path / "missing")), "does not exist"),
+    ):
+        result = agentroute("bench", "replay", *args, cwd=tmp_path)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and text in lines[0], result.stderr
