@@ -122,20 +122,18 @@ class SideIndex:
 
     def rows(self, ids: Sequence[str]) -> dict[str, IndexRow]:
         """The rows of those ids that exist."""
-        found: dict[str, IndexRow] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for values in self.db.execute(f"SELECT {_COLUMNS} FROM records WHERE id IN ({marks})", chunk):
-                found[values[0]] = IndexRow(*values)
-        return found
+        return self._rows_where("id", ids)
 
     def rows_with_text(self, keys: Sequence[str]) -> dict[str, IndexRow]:
         """Every row whose context text has one of these keys."""
+        return self._rows_where("text_key", keys)
+
+    def _rows_where(self, column: str, values: Sequence[str]) -> dict[str, IndexRow]:
         found: dict[str, IndexRow] = {}
-        for chunk in _chunks(keys):
+        for chunk in _chunks(values):
             marks = ",".join("?" * len(chunk))
-            for values in self.db.execute(f"SELECT {_COLUMNS} FROM records WHERE text_key IN ({marks})", chunk):
-                found[values[0]] = IndexRow(*values)
+            for row in self.db.execute(f"SELECT {_COLUMNS} FROM records WHERE {column} IN ({marks})", chunk):
+                found[row[0]] = IndexRow(*row)
         return found
 
     def oldest(self, n: int) -> list[str]:
