@@ -241,10 +241,7 @@ class Router:
             try:
                 plan = self.fit(decision, prompt_tokens, context.max_tokens, exclude=failed_tiers)
             except BudgetExhausted as exhausted:
-                self._record(TraceRecord(run_id=self.run_id, step=step, attempt=next(attempts), node=node,
-                                         tier=decision.tier, tier_name=self.pool.tiers[decision.tier].name,
-                                         reason=decision.reason, outcome="budget_exhausted", error=str(exhausted)))
-                self.outcome = "budget_exhausted"
+                self._stop_for_budget(step, next(attempts), node, decision, exhausted)
                 raise
             tier = self.pool.tiers[plan.tier]
             reason = decision.reason + (f"; {plan.note}" if plan.note else "")
@@ -270,11 +267,23 @@ class Router:
             self.previous_tier, self.previous_outcome = tier.index, "error"
             retry_context = context.model_copy(update={"previous_tier": tier.index, "previous_outcome": "error",
                                                        "remaining_usd": usd(self.ledger.remaining_nanos)})
-            decision = self._next_decision(retry_context, failed_tiers)
-            if decision is None:
+            next_decision = self._next_decision(retry_context, failed_tiers)
+            if next_decision is None:
                 break
-        last = error_line(last_error) if last_error is not None else "none"
-        raise AllModelsFailed(f"every model tried for step {step} failed; last error: {last}")
+            decision = next_decision
+        if last_error is None:  # no provider refused: every reserve stopped fitting (e.g. parallel calls spent it)
+            exhausted = BudgetExhausted(
+                f"budget exhausted: ${usd(self.ledger.spent_nanos):.6f} spent of ${usd(self.ledger.cap_nanos):.6f}; "
+                f"no model's reserve fits what is left", spent_usd=usd(self.ledger.spent_nanos), cap_usd=usd(self.ledger.cap_nanos))
+            self._stop_for_budget(step, next(attempts), node, decision, exhausted)
+            raise exhausted
+        raise AllModelsFailed(f"every model tried for step {step} failed; last error: {error_line(last_error)}")
+
+    def _stop_for_budget(self, step: int, attempt: int, node: str | None, decision: Decision, error: BudgetExhausted) -> None:
+        self._record(TraceRecord(run_id=self.run_id, step=step, attempt=attempt, node=node, tier=decision.tier,
+                                 tier_name=self.pool.tiers[decision.tier].name, reason=decision.reason,
+                                 outcome="budget_exhausted", error=str(error)))
+        self.outcome = "budget_exhausted"
 
     def _next_decision(self, context: StepContext, failed_tiers: set[int]) -> Decision | None:
         """Ask the policy again after a tier failed; steer away from tiers that already failed."""

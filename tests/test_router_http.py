@@ -153,3 +153,25 @@ def test_prompt_drift_seen_on_a_model_widens_its_next_reserves(llm: FakeLLM, poo
     router.complete(MESSAGES)
     # The provider billed 3× our count: later reserves assume 3 × 1.1 = 3.3× plus the slack.
     assert router.reserved_prompt_tokens(model, counted) == math.ceil(counted * (3 * 1.1)) + FAST.prompt_slack_tokens > before
+
+
+def test_fallback_models_that_do_not_fit_end_as_budget_exhausted(llm: FakeLLM, tmp_path: Path) -> None:
+    from agentroute.errors import BudgetExhausted
+    from agentroute.pool import parse_pool_text, resolve_pool
+
+    # One tier whose first model is cheap enough to pass the fit but always fails with a client
+    # error, and whose fallback is far too dear for what is left: nothing is called, nothing overspent.
+    pool = resolve_pool(parse_pool_text(f"""
+[defaults]
+api_base = "{llm.base_url}"
+[[tiers]]
+name = "only"
+models = [{{ id = "openai/cheap", price = {{ input = 1, output = 1 }} }}, {{ id = "openai/dear", price = {{ input = 1000, output = 1000 }} }}]
+""", "p", yaml_syntax=False), "p")
+    llm.enqueue(Reply(fault="429"), model="cheap")
+    llm.enqueue(Reply(fault="429"), model="cheap")
+    router = Router(pool, make_policy("always:only", pool), budget_usd=0.01, run_id="r", settings=FAST)
+    with pytest.raises(AllModelsFailed):
+        router.complete(MESSAGES)  # a provider refused: that is a failure, not a budget stop
+    assert [r.outcome for r in router.records] == ["retry", "retry", "skipped"]
+    assert router.ledger.spent_nanos == 0 and len(llm.requests_for("dear")) == 0
