@@ -44,10 +44,11 @@ def _experience(memory: Any) -> Any:
     if memory is None:
         return None
     from agentroute.memory.experience import MemoryExperience
+    from agentroute.memory.records import Retrieval
     from agentroute.memory.store import ExperienceMemory
 
     store = memory if isinstance(memory, ExperienceMemory) else ExperienceMemory(memory)
-    return MemoryExperience(store, signal="task")
+    return MemoryExperience(store, Retrieval(signal="task"))
 
 
 class AgentRoute:

@@ -205,12 +205,12 @@ class Router:
             if affordable >= self.settings.min_max_tokens:
                 moved = "" if tier == chosen else f"tier {self.pool.tiers[chosen].name}→{self.pool.tiers[tier].name}, "
                 return Plan(tier=tier, max_tokens=affordable, note=f"budget: {moved}max_tokens {max_tokens}→{affordable}")
-        raise BudgetExhausted(
-            f"budget exhausted: ${usd(self.ledger.spent_nanos):.6f} spent of ${usd(self.ledger.cap_nanos):.6f}; "
-            f"no tier fits a {prompt_tokens}-token prompt with at least {self.settings.min_max_tokens} output tokens",
-            spent_usd=usd(self.ledger.spent_nanos),
-            cap_usd=usd(self.ledger.cap_nanos),
-        )
+        raise self._exhausted(
+            f"no tier fits a {prompt_tokens}-token prompt with at least {self.settings.min_max_tokens} output tokens")
+
+    def _exhausted(self, why: str) -> BudgetExhausted:
+        spent, cap = usd(self.ledger.spent_nanos), usd(self.ledger.cap_nanos)
+        return BudgetExhausted(f"budget exhausted: ${spent:.6f} spent of ${cap:.6f}; {why}", spent_usd=spent, cap_usd=cap)
 
     # -- the call loop ---------------------------------------------------------------------
     def call(
@@ -272,9 +272,7 @@ class Router:
                 break
             decision = next_decision
         if last_error is None:  # no provider refused: every reserve stopped fitting (e.g. parallel calls spent it)
-            exhausted = BudgetExhausted(
-                f"budget exhausted: ${usd(self.ledger.spent_nanos):.6f} spent of ${usd(self.ledger.cap_nanos):.6f}; "
-                f"no model's reserve fits what is left", spent_usd=usd(self.ledger.spent_nanos), cap_usd=usd(self.ledger.cap_nanos))
+            exhausted = self._exhausted("no model's reserve fits what is left")
             self._stop_for_budget(step, next(attempts), node, decision, exhausted)
             raise exhausted
         raise AllModelsFailed(f"every model tried for step {step} failed; last error: {error_line(last_error)}")

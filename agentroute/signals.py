@@ -97,7 +97,8 @@ def message_text(content: Any) -> str:
     return str(content)
 
 
-def _action_text(tool_call: Mapping[str, Any]) -> tuple[str, str]:
+def action_text(tool_call: Mapping[str, Any]) -> tuple[str, str]:
+    """A tool call's name and its arguments as a string (OpenAI or LangChain shape)."""
     function = tool_call.get("function") or {}
     name = str(function.get("name") or tool_call.get("name") or "")
     arguments = function.get("arguments", tool_call.get("args", ""))
@@ -157,7 +158,7 @@ def extract_signals(messages: Sequence[Mapping[str, Any]]) -> Signals:
         prompt_chars += len(text)
         if role == "assistant":
             for tool_call in message.get("tool_calls") or []:
-                name, arguments = _action_text(tool_call)
+                name, arguments = action_text(tool_call)
                 prompt_chars += len(name) + len(arguments)
                 pending[str(tool_call.get("id"))] = (_kind(name, arguments), f"{name}:{arguments}")
         elif role in ("tool", "function"):

@@ -8,6 +8,7 @@ from pathlib import Path
 from agentroute.context import StepContext
 from agentroute.memory.context_text import context_group, context_text
 from agentroute.memory.experience import MemoryExperience
+from agentroute.memory.records import Retrieval
 from agentroute.memory.store import ExperienceMemory
 from agentroute.policies.base import Decision, Feedback
 from agentroute.policies.budget_aware import BudgetAwarePolicy
@@ -66,7 +67,7 @@ def test_memory_changes_the_budget_aware_decision_after_failures(tmp_path: Path)
 
 def test_finish_credits_the_task_outcome_to_the_whole_run(tmp_path: Path) -> None:
     memory = ExperienceMemory(tmp_path / "store")
-    experience = MemoryExperience(memory, signal="task")
+    experience = MemoryExperience(memory, Retrieval(signal="task"))
     ctx = context("run-1")
     for step in range(3):
         experience.record(ctx.model_copy(update={"step": step}), Decision(tier=1, reason="test"),

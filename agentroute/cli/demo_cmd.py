@@ -16,6 +16,7 @@ def demo(
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
 ) -> None:
     """Route one scripted coding episode (mocked replies, real accounting) with each baseline policy."""
+    import time
     import uuid
 
     from rich.table import Table
@@ -37,7 +38,7 @@ def demo(
     batch = uuid.uuid4().hex[:6]
     for name in policies:
         run_id = f"demo-{batch}-{name.replace(':', '-')}"
-        trace_store.start_run(RunInfo(run_id=run_id, created=__import__("time").time(), cap_usd=budget,
+        trace_store.start_run(RunInfo(run_id=run_id, created=time.time(), cap_usd=budget,
                                       pool=pool.source, policy=name))
         router = Router(pool, make_policy(name, pool), budget_usd=budget, run_id=run_id, store=trace_store)
         result = run_episode(router)

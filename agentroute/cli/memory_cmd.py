@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,12 +27,11 @@ UrlOption = Annotated[
 
 
 def _open(path: Path | None, url: str | None, *, create: bool = False) -> ExperienceMemory:
-    from agentroute.memory.store import DEFAULT_PATH, ExperienceMemory
+    from agentroute.memory.store import ExperienceMemory, where_memory_lives
 
-    if not (url or os.environ.get("AGENTROUTE_MEMORY_URL")) and not create:
-        directory = path or Path(os.environ.get("AGENTROUTE_MEMORY") or DEFAULT_PATH)
-        if not directory.is_dir():
-            fail(f"no experience memory at {directory} (pass --path or set AGENTROUTE_MEMORY)")
+    directory, _ = where_memory_lives(path, url)
+    if directory is not None and not create and not directory.is_dir():
+        fail(f"no experience memory at {directory} (pass --path or set AGENTROUTE_MEMORY)")
     return ExperienceMemory(path, url=url)
 
 

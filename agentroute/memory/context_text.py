@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentroute.context import StepContext
-from agentroute.signals import message_text
+from agentroute.signals import action_text, message_text
 
 LAST_MESSAGES = 3
 MESSAGE_CHARS = 400
@@ -29,11 +29,7 @@ def _task_text(context: StepContext) -> str:
 
 def _message_line(message: dict) -> str:
     text = message_text(message.get("content"))
-    calls = [
-        str((call.get("function") or {}).get("name") or call.get("name") or "") + " "
-        + str((call.get("function") or {}).get("arguments") or call.get("args") or "")
-        for call in message.get("tool_calls") or []
-    ]
+    calls = [" ".join(action_text(call)) for call in message.get("tool_calls") or []]
     body = " ".join(" ".join([text, *calls]).split())
     return f"[{message.get('role', '?')}] {body[-MESSAGE_CHARS:]}"
 

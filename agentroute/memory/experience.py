@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from agentroute.context import StepContext
 from agentroute.memory.context_text import context_features, context_group, context_text
-from agentroute.memory.records import Experience
+from agentroute.memory.records import Experience, Retrieval
 from agentroute.policies.base import Decision, Feedback
 from agentroute.policies.budget_aware import TierEvidence
 
@@ -22,28 +22,15 @@ class MemoryExperience:
     """Per-tier evidence from similar past steps; every decision written back; task outcomes
     credited to the whole run when it ends (success 1.0 for resolved/completed/submitted)."""
 
-    def __init__(
-        self,
-        memory: ExperienceMemory,
-        *,
-        k: int = 20,
-        min_similarity: float = 0.2,
-        shrink: float = 4.0,
-        signal: Literal["step", "task"] = "step",
-    ) -> None:
+    def __init__(self, memory: ExperienceMemory, retrieval: Retrieval | None = None) -> None:
         self.memory = memory
-        self.k = k
-        self.min_similarity = min_similarity
-        self.shrink = shrink
-        self.signal: Literal["step", "task"] = signal
+        self.retrieval = retrieval or Retrieval()
 
     def estimate(self, context: StepContext) -> dict[int, TierEvidence]:
         """Successes and trials per tier among similar past steps, shrunk toward the task's group
         (toward the whole memory when the task has no dimension/source)."""
-        evidence = self.memory.evidence(
-            context_text(context), group=context_group(context) or None, k=self.k,
-            min_similarity=self.min_similarity, shrink=self.shrink, signal=self.signal,
-        )
+        evidence = self.memory.evidence(context_text(context), group=context_group(context) or None,
+                                        **self.retrieval.model_dump())
         return {tier: TierEvidence(successes=e.successes, trials=e.trials) for tier, e in evidence.per_tier.items()}
 
     def record(self, context: StepContext, decision: Decision, feedback: Feedback) -> None:

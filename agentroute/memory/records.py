@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 Feature = float | int | str | bool
@@ -38,6 +40,15 @@ class ModelEvidence(BaseModel):
     successes: float
     trials: float
     mean_cost_usd: float | None
+
+
+class Retrieval(BaseModel):
+    """How a consumer asks the memory for evidence (the keyword arguments of `ExperienceMemory.evidence`)."""
+
+    k: int = Field(default=20, ge=1)
+    min_similarity: float = 0.2
+    shrink: float = Field(default=4.0, ge=0.0)
+    signal: Literal["step", "task"] = "step"
 
 
 class Evidence(BaseModel):

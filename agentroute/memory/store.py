@@ -50,6 +50,7 @@ from chromadb.config import Settings
 from chromadb.errors import ChromaError
 from pydantic import ValidationError
 
+from agentroute.config_files import error_line, one_line
 from agentroute.embedding import HashingEmbeddingFunction
 from agentroute.errors import AgentRouteError
 from agentroute.memory.codec import IndexRow, from_chroma, row_from_metadata, row_of, to_metadata
@@ -62,10 +63,6 @@ DEFAULT_PATH = Path("memory") / "chroma"
 BATCH = 5000
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule; also a safe file name
 _STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError)
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 class _Home:
@@ -138,6 +135,15 @@ def _registered_slot(path: Path, name: str) -> _Slot:
     return _SLOTS[(path, name)]
 
 
+def where_memory_lives(path: str | Path | None, url: str | None) -> tuple[Path | None, str | None]:
+    """(store directory, None) or (None, server URL): the arguments, else $AGENTROUTE_MEMORY_URL,
+    else $AGENTROUTE_MEMORY, else ./memory/chroma."""
+    url = url if url is not None else os.environ.get("AGENTROUTE_MEMORY_URL") or None
+    if url:
+        return None, url
+    return Path(path or os.environ.get("AGENTROUTE_MEMORY") or DEFAULT_PATH).resolve(), None
+
+
 class ExperienceMemory:
     """Experiences in Chroma: add, credit task outcomes, retrieve evidence by kNN, move as JSONL."""
 
@@ -162,8 +168,7 @@ class ExperienceMemory:
             self.url, self.path = None, None
             collection = f"{collection}-{uuid.uuid4().hex}"  # in-memory clients of a process share collections
         else:
-            self.url = url if url is not None else os.environ.get("AGENTROUTE_MEMORY_URL") or None
-            self.path = None if self.url else Path(path or os.environ.get("AGENTROUTE_MEMORY") or DEFAULT_PATH).resolve()
+            self.path, self.url = where_memory_lives(path, url)
         self.collection = collection
         self.max_records = max_records
         self.embedding_function = embedding_function or HashingEmbeddingFunction()
@@ -331,7 +336,7 @@ class ExperienceMemory:
             raise
         except _STORE_ERRORS as error:
             where = self.path if self.path is not None else self.url
-            raise AgentRouteError(f"{what} experience memory at {where}: {_one_line(error)}") from error
+            raise AgentRouteError(f"{what} experience memory at {where}: {error_line(error)}") from error
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         return [list(map(float, vector)) for vector in self.embedding_function(texts)]
@@ -403,7 +408,7 @@ def read_jsonl(path: Path) -> list[Experience]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise AgentRouteError(f"cannot read {path}: {_one_line(error)}") from error
+        raise AgentRouteError(f"cannot read {path}: {error_line(error)}") from error
     experiences: list[Experience] = []
     first_line: dict[str, int] = {}
     for number, raw in enumerate(data.split(b"\n"), start=1):
@@ -412,10 +417,7 @@ def read_jsonl(path: Path) -> list[Experience]:
         try:
             experience = Experience.model_validate_json(raw)
         except ValidationError as error:
-            problem = error.errors()[0]
-            where = ".".join(str(part) for part in problem["loc"])
-            detail = f"{where}: {problem['msg']}" if where else problem["msg"]
-            raise AgentRouteError(f"{path}:{number}: not a valid experience record ({_one_line(ValueError(detail))})") from error
+            raise AgentRouteError(one_line(f"{path}:{number}: not a valid experience record", error)) from error
         if experience.id in first_line:
             raise AgentRouteError(f"{path}:{number}: duplicate experience id {experience.id!r} (first on line {first_line[experience.id]})")
         first_line[experience.id] = number

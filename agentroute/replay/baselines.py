@@ -67,10 +67,10 @@ class ReleasedACRouter:
     failed and at least `k` of them produced a patch that applies, one attempt on the strong model.
     With `immediate`, escalate as soon as `k` applicable cheap attempts have failed (the k-variants)."""
 
-    def __init__(self, k: int = 2, *, immediate: bool = False,
-                 cheap: tuple[str, ...] = ACROUTER_CHEAP, strong: str = ACROUTER_STRONG) -> None:
+    def __init__(self, k: int = 2, *, immediate: bool = False, cheap: tuple[str, ...] = ACROUTER_CHEAP,
+                 strong: str = ACROUTER_STRONG, name: str | None = None) -> None:
         self.k, self.immediate, self.cheap, self.strong = k, immediate, cheap, strong
-        self.name = f"cascade-k{k}" if immediate else "acrouter-released"
+        self.name = name or (f"cascade-k{k}" if immediate else "acrouter-released")
 
     def next_model(self, task: TaskView, attempts: list[Attempt], remaining_usd: float) -> str | None:
         """Next cheap model, the strong one, or stop."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from agentroute.replay.baselines import AlwaysModel, ComplexityPeer, LinUCB, Oracle, ReleasedACRouter
 from agentroute.replay.data import ReplayDataset, Suite, load_prices, load_suite
 from agentroute.replay.evidence import EvidenceSource, GroupEvidence
+from agentroute.replay.memory_evidence import memory_factory
 from agentroute.replay.harness import PolicyResult, StreamResult, order_seeds, run_stream, summarise
 from agentroute.replay.policy import MemoryCascadePolicy
 from agentroute.replay.protocol import FeedbackMode, ReplayPolicy
@@ -30,7 +31,6 @@ class ReplaySettings(BaseModel):
     seed: int = 0
     orders: int = 5
     data_dir: Path | None = None
-    memory: bool = True
     memory_dir: Path | None = None
     workers: int = 1
 
@@ -47,17 +47,16 @@ class Job(BaseModel):
 
 
 def policy_factories(dataset: ReplayDataset, prices: dict[str, float], mode: FeedbackMode,
-                     memory: EvidenceFactory | None) -> dict[str, tuple[PolicyFactory, bool]]:
+                     memory: EvidenceFactory) -> dict[str, tuple[PolicyFactory, bool]]:
     """Each policy's factory (called with the order seed) and whether the per-task budget binds it."""
     suite = dataset.suite
     factories: dict[str, tuple[PolicyFactory, bool]] = {}
-    if memory is not None:
-        factories["agentroute"] = (lambda seed: MemoryCascadePolicy(
-            dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute"), True)
+    factories["agentroute"] = (lambda seed: MemoryCascadePolicy(
+        dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute"), True)
     factories["agentroute (group stats)"] = (lambda seed: MemoryCascadePolicy(
         dataset.models, prices, GroupEvidence(), seed=seed, name="agentroute (group stats)"), True)
     factories["acrouter-released"] = (lambda seed: ReleasedACRouter(), True)
-    factories["acrouter-released (no budget)"] = (lambda seed: _renamed(ReleasedACRouter(), "acrouter-released (no budget)"), False)
+    factories["acrouter-released (no budget)"] = (lambda seed: ReleasedACRouter(name="acrouter-released (no budget)"), False)
     for k in (1, 2, 3):
         factories[f"cascade-k{k}"] = (lambda seed, k=k: ReleasedACRouter(k, immediate=True), True)
     factories["linucb"] = (lambda seed: LinUCB(dataset.models), True)
@@ -68,14 +67,14 @@ def policy_factories(dataset: ReplayDataset, prices: dict[str, float], mode: Fee
     return factories
 
 
-def _renamed(policy: ReleasedACRouter, name: str) -> ReleasedACRouter:
-    policy.name = name
-    return policy
-
-
 def modes_for(suite: Suite, modes: list[FeedbackMode]) -> list[FeedbackMode]:
     """ID tasks have no patch, so apply-only mode is the same as resolved there: run it once."""
     return modes if suite == "swe" else ["resolved"]
+
+
+@lru_cache(maxsize=4)
+def _prices(data_dir: Path | None) -> dict[str, float]:
+    return load_prices(data_dir)
 
 
 @lru_cache(maxsize=4)
@@ -83,19 +82,11 @@ def _dataset(suite: Suite, data_dir: Path | None) -> ReplayDataset:
     return load_suite(suite, data_dir)
 
 
-def _memory(settings: ReplaySettings) -> EvidenceFactory | None:
-    if not settings.memory:
-        return None
-    from agentroute.replay.memory_evidence import memory_factory
-
-    return memory_factory(settings.memory_dir)
-
-
 def run_job(job: Job) -> StreamResult:
     """Run one job (in this process or a worker): a fresh policy over one task order."""
     settings = job.settings
     dataset = _dataset(job.suite, settings.data_dir)
-    factories = policy_factories(dataset, load_prices(settings.data_dir), job.mode, _memory(settings))
+    factories = policy_factories(dataset, _prices(settings.data_dir), job.mode, memory_factory(settings.memory_dir))
     factory, _ = factories[job.policy]
     return run_stream(factory(job.seed), dataset, mode=job.mode,
                       budget_usd=settings.budget_usd if job.budgeted else float("inf"), order_seed=job.seed)
@@ -103,12 +94,12 @@ def run_job(job: Job) -> StreamResult:
 
 def plan_jobs(settings: ReplaySettings) -> list[Job]:
     """Every policy × suite × mode × order, in report order."""
-    prices = load_prices(settings.data_dir)
+    prices = _prices(settings.data_dir)
     jobs = []
     for suite in settings.suites:
         dataset = _dataset(suite, settings.data_dir)
         for mode in modes_for(suite, settings.modes):
-            for name, (_, budgeted) in policy_factories(dataset, prices, mode, _memory(settings)).items():
+            for name, (_, budgeted) in policy_factories(dataset, prices, mode, memory_factory(settings.memory_dir)).items():
                 jobs.extend(Job(suite=suite, mode=mode, policy=name, budgeted=budgeted, seed=seed, settings=settings)
                             for seed in order_seeds(settings.seed, settings.orders))
     return jobs

@@ -2,26 +2,16 @@
 
 `GroupEvidence` keeps running per-group and global aggregates in process; `MemoryEvidence` asks the
 Chroma experience memory (kNN over the task text, shrunk toward the group) and writes every
-attempt back to it — the C-A-F loop. Both answer with the same `ModelStats`.
+attempt back to it — the C-A-F loop. Both answer with the memory's `ModelEvidence`.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from typing import Protocol
 
-from pydantic import BaseModel
-
+from agentroute.memory.records import ModelEvidence
 from agentroute.replay.protocol import Attempt, TaskView
-
-
-class ModelStats(BaseModel):
-    """Successes, trials and mean cost of one model among comparable past tasks."""
-
-    successes: float
-    trials: float
-    mean_cost_usd: float | None
 
 
 class EvidenceSource(Protocol):
@@ -29,7 +19,7 @@ class EvidenceSource(Protocol):
 
     name: str
 
-    def stats(self, task: TaskView) -> dict[str, ModelStats]:
+    def stats(self, task: TaskView) -> dict[str, ModelEvidence]:
         """Per-model evidence for tasks like this one."""
         ...
 
@@ -48,13 +38,13 @@ class GroupEvidence:
         self._group: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         self._global: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
 
-    def stats(self, task: TaskView) -> dict[str, ModelStats]:
+    def stats(self, task: TaskView) -> dict[str, ModelEvidence]:
         """Group evidence plus `shrink` pseudo-trials at the model's global rate."""
         out = {}
         for model, (g_success, g_trials, g_cost) in self._global.items():
             success, trials, cost = self._group[(task.group, model)]
             rate = g_success / g_trials
-            out[model] = ModelStats(
+            out[model] = ModelEvidence(
                 successes=success + self.shrink * rate, trials=trials + self.shrink,
                 mean_cost_usd=(cost + self.shrink * g_cost / g_trials) / (trials + self.shrink),
             )
@@ -72,8 +62,3 @@ class GroupEvidence:
 def task_text(task: TaskView) -> str:
     """What the memory embeds for a task: its text, or its dimension and source when it has none."""
     return task.text or f"{task.dimension} {task.source}"
-
-
-def experience_id() -> str:
-    """A fresh record id."""
-    return uuid.uuid4().hex

@@ -8,12 +8,13 @@ Estimates come from kNN over the task text, shrunk toward the task's group.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from agentroute.memory.records import Experience
+from agentroute.memory.records import Experience, ModelEvidence, Retrieval
 from agentroute.memory.store import ExperienceMemory
-from agentroute.replay.evidence import ModelStats, experience_id, task_text
+from agentroute.replay.evidence import task_text
 from agentroute.replay.protocol import Attempt, FeedbackMode, TaskView
 
 
@@ -22,22 +23,18 @@ class MemoryEvidence:
 
     name = "memory"
 
-    def __init__(self, memory: ExperienceMemory, *, run_prefix: str, k: int = 20, min_similarity: float = 0.2,
-                 shrink: float = 4.0, embed: Callable[[TaskView], list[float]] | None = None) -> None:
+    def __init__(self, memory: ExperienceMemory, *, run_prefix: str, retrieval: Retrieval | None = None,
+                 embed: Callable[[TaskView], list[float]] | None = None) -> None:
         """`embed` replaces the memory's own embedder for the task text (e.g. sentence embeddings)."""
         self.memory = memory
-        self.embed = embed
         self.run_prefix = run_prefix
-        self.k = k
-        self.min_similarity = min_similarity
-        self.shrink = shrink
+        self.retrieval = retrieval or Retrieval()
+        self.embed = embed
 
-    def stats(self, task: TaskView) -> dict[str, ModelStats]:
+    def stats(self, task: TaskView) -> dict[str, ModelEvidence]:
         """Per-model successes, trials and mean cost among similar past tasks."""
-        evidence = self.memory.evidence(task_text(task), group=task.group, k=self.k, min_similarity=self.min_similarity,
-                                        shrink=self.shrink, embedding=self.embed(task) if self.embed else None)
-        return {model: ModelStats(successes=seen.successes, trials=seen.trials, mean_cost_usd=seen.mean_cost_usd)
-                for model, seen in evidence.per_model.items()}
+        return self.memory.evidence(task_text(task), group=task.group, embedding=self.embed(task) if self.embed else None,
+                                    **self.retrieval.model_dump()).per_model
 
     def record(self, task: TaskView, attempts: list[Attempt]) -> None:
         """Write each attempt (context → action → feedback) with the task's outcome credited to it.
@@ -51,7 +48,7 @@ class MemoryEvidence:
         now = time.time()
         vectors = [self.embed(task)] * len(attempts) if self.embed else None
         self.memory.add_many([
-            Experience(id=experience_id(), run_id=f"{self.run_prefix}:{task.task_id}", step=step,
+            Experience(id=uuid.uuid4().hex, run_id=f"{self.run_prefix}:{task.task_id}", step=step,
                        created=now + step * 1e-6, text=task_text(task), group=task.group,
                        features={"suite": task.suite, "dimension": task.dimension, "source": task.source},
                        model=attempt.model, success=attempt.feedback, cost_usd=attempt.cost_usd,

@@ -23,41 +23,32 @@ from __future__ import annotations
 import math
 import random
 
-from agentroute.replay.evidence import EvidenceSource, ModelStats
+from pydantic import BaseModel, Field
+
+from agentroute.memory.records import ModelEvidence
+from agentroute.replay.evidence import EvidenceSource
 from agentroute.replay.protocol import Attempt, TaskView
 
-DEFAULT_THRESHOLDS = (0.30, 0.60)
+class CascadeSettings(BaseModel):
+    """The policy's knobs (defaults as described above)."""
+
+    thresholds: tuple[float, ...] = (0.30, 0.60)
+    max_attempts: int = Field(default=4, ge=1)
+    accept: float = 0.99
+    prior_weight: float = Field(default=2.0, gt=0)
+    bonus: float = Field(default=0.05, ge=0)
+    epsilon: float = Field(default=0.02, ge=0, le=1)
 
 
 class MemoryCascadePolicy:
     """Cheapest model that clears a rising threshold, escalating on failure, within the budget."""
 
-    def __init__(
-        self,
-        models: list[str],
-        prices: dict[str, float],
-        evidence: EvidenceSource,
-        *,
-        thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
-        max_attempts: int = 4,
-        accept: float = 0.99,
-        prior_weight: float = 2.0,
-        bonus: float = 0.05,
-        epsilon: float = 0.02,
-        thompson: bool = True,
-        seed: int = 0,
-        name: str | None = None,
-    ) -> None:
+    def __init__(self, models: list[str], prices: dict[str, float], evidence: EvidenceSource, *,
+                 settings: CascadeSettings | None = None, seed: int = 0, name: str | None = None) -> None:
         self.models = sorted(models)
         self.prices = prices
         self.evidence = evidence
-        self.thresholds = thresholds
-        self.max_attempts = max_attempts
-        self.accept = accept
-        self.prior_weight = prior_weight
-        self.bonus = bonus
-        self.epsilon = epsilon
-        self.thompson = thompson
+        self.settings = settings or CascadeSettings()
         self._rng = random.Random(seed)
         ranked = sorted(self.models, key=lambda model: (prices.get(model, 0.0), model))
         self._prior = {model: 0.15 + 0.5 * index / max(1, len(ranked) - 1) for index, model in enumerate(ranked)}
@@ -72,20 +63,21 @@ class MemoryCascadePolicy:
         unit = spent / price_units if price_units else 1e-4
         out = {}
         for model in self.models:
-            seen = evidence.get(model, ModelStats(successes=0.0, trials=0.0, mean_cost_usd=None))
-            alpha = seen.successes + self.prior_weight * self._prior[model]
-            beta = max(seen.trials - seen.successes, 0.0) + self.prior_weight * (1 - self._prior[model])
-            p = self._rng.betavariate(alpha, beta) if self.thompson else alpha / (alpha + beta)
-            p += self.bonus / math.sqrt(seen.trials + 1)
+            seen = evidence.get(model, ModelEvidence(successes=0.0, trials=0.0, mean_cost_usd=None))
+            weight = self.settings.prior_weight
+            alpha = seen.successes + weight * self._prior[model]
+            beta = max(seen.trials - seen.successes, 0.0) + weight * (1 - self._prior[model])
+            p = self._rng.betavariate(alpha, beta) + self.settings.bonus / math.sqrt(seen.trials + 1)
             cost = seen.mean_cost_usd if seen.mean_cost_usd is not None else unit * self.prices.get(model, 1.0)
             out[model] = (p, max(cost, 1e-9))
         return out
 
     def next_model(self, task: TaskView, attempts: list[Attempt], remaining_usd: float) -> str | None:
         """The next model of the cascade, or None to stop."""
-        if attempts and max(attempt.feedback for attempt in attempts) >= self.accept:
+        settings = self.settings
+        if attempts and max(attempt.feedback for attempt in attempts) >= settings.accept:
             return None
-        if len(attempts) >= self.max_attempts:
+        if len(attempts) >= settings.max_attempts:
             return None
         if not attempts:
             self._estimates = self.estimate(task)
@@ -93,9 +85,9 @@ class MemoryCascadePolicy:
         affordable = [m for m in self.models if m not in tried and self._estimates[m][1] <= remaining_usd]
         if not affordable:
             return None
-        if not attempts and self._rng.random() < self.epsilon:
+        if not attempts and self._rng.random() < settings.epsilon:
             return self._rng.choice(affordable)
-        threshold = self.thresholds[min(len(attempts), len(self.thresholds) - 1)]
+        threshold = settings.thresholds[min(len(attempts), len(settings.thresholds) - 1)]
         clearing = [m for m in affordable if self._estimates[m][0] >= threshold]
         if clearing:
             return min(clearing, key=lambda m: (self._estimates[m][1], m))
