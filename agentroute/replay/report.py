@@ -5,23 +5,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich import box
 from rich.table import Table
 
 from agentroute.replay.harness import PolicyResult
 
 
 def results_table(results: list[PolicyResult], suite: str, mode: str) -> Table:
-    """One table per suite and feedback mode: first order, then the mean over all orders."""
+    """One table per suite and feedback mode: first order, then the mean over all orders (escalations
+    are in the JSON)."""
     rows = [r for r in results if r.suite == suite and r.mode == mode]
-    metric = "resolved%" if suite == "swe" else "score"
+    metric = "res.%" if suite == "swe" else "score"
     orders = rows[0].orders if rows else 0
     budget = next((r.budget_usd for r in rows if r.budget_usd is not None), None)
-    table = Table(title=f"{suite} · feedback {mode} · per-task budget ${budget:g} · first order, then mean of {orders}")
-    for column in ("policy", metric, "$", "regret", "escal.", "tries/task", f"mean {metric}", "mean $", "mean regret"):
-        table.add_column(column, justify="left" if column == "policy" else "right", no_wrap=column == "policy")
+    table = Table(title=f"{suite} · {mode} feedback · ${budget:g} per task · first order | mean of {orders}",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("policy", no_wrap=True, overflow="ellipsis", max_width=22)  # on a narrow terminal the name yields, not the numbers
+    for column in (metric, "$", "regret", "tries\n/task", f"mean\n{metric}", "mean\n$", "mean\nregret"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(r.policy, f"{r.score_pct:.2f}", f"{r.total_usd:.2f}", f"{r.regret:.2f}", str(r.escalations),
-                      f"{r.attempts_per_task:.2f}", f"{r.mean_score_pct:.2f}", f"{r.mean_total_usd:.2f}", f"{r.mean_regret:.2f}")
+        table.add_row(r.policy, f"{r.score_pct:.2f}", f"{r.total_usd:.2f}", f"{r.regret:.1f}", f"{r.attempts_per_task:.2f}",
+                      f"{r.mean_score_pct:.2f}", f"{r.mean_total_usd:.2f}", f"{r.mean_regret:.1f}")
     return table
 
 
