@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli import assert_one_line_error, run_cli
 
 from agentroute.pool import load_pool
 from agentroute.router import Router
@@ -18,14 +18,7 @@ from agentroute.trace import RunInfo, TraceStore
 
 
 def agentroute(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AGENTROUTE_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "agentroute.cli.app", *args], capture_output=True, text=True, env=env, timeout=120)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], result.stderr
+    return run_cli(*args, env={"AGENTROUTE_HOME": str(home)})
 
 
 def test_cli_import_does_not_load_heavy_libraries() -> None:

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli import assert_one_line_error, run_cli
 
 from agentroute.memory.records import Experience
 from agentroute.memory.store import ExperienceMemory
 
 
 def agentroute(*args: str, memory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AGENTROUTE_MEMORY": str(memory), "AGENTROUTE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    env.pop("AGENTROUTE_MEMORY_URL", None)
-    return subprocess.run([sys.executable, "-m", "agentroute.cli.app", "memory", *args], capture_output=True, text=True,
-                          env=env, timeout=120, stdin=subprocess.DEVNULL)
+    return run_cli("memory", *args, env={"AGENTROUTE_MEMORY": str(memory), "AGENTROUTE_HOME": str(tmp_path / "home")})
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], text: str) -> None:
     assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], result.stderr
+    assert_one_line_error(result, text, code=result.returncode)
 
 
 @pytest.fixture

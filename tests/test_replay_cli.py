@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from cli import run_cli
 
 
 def agentroute(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "220"}
-    return subprocess.run([sys.executable, "-m", "agentroute.cli.app", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=600)
+    return run_cli(*args, env={"COLUMNS": "220"}, cwd=cwd, timeout=600)
 
 
 def test_replay_writes_results_json_and_plot(tmp_path: Path) -> None:

@@ -156,7 +156,6 @@ def test_prompt_drift_seen_on_a_model_widens_its_next_reserves(llm: FakeLLM, poo
 
 
 def test_fallback_models_that_do_not_fit_end_as_budget_exhausted(llm: FakeLLM, tmp_path: Path) -> None:
-    from agentroute.errors import BudgetExhausted
     from agentroute.pool import parse_pool_text, resolve_pool
 
     # One tier whose first model is cheap enough to pass the fit but always fails with a client

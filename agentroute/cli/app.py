@@ -1,4 +1,4 @@
-"""Entry point: `agentroute [pool|trace|runs|demo|bench …]`."""
+"""Entry point: `agentroute [run|eval|validate|pool|trace|runs|demo|bench|tools|memory …]`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from agentroute.cli.memory_cmd import memory_app
 from agentroute.cli.pool_cmd import pool_app
 from agentroute.cli.trace_cmd import register_trace_commands
 from agentroute.cli.demo_cmd import register_demo_command
+from agentroute.cli.eval_cmd import register_eval_commands
+from agentroute.cli.run_cmd import register_run_command
 from agentroute.cli.tools_cmd import tools_app
 
 app = typer.Typer(
@@ -21,6 +23,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+register_run_command(app)
+register_eval_commands(app)
 app.add_typer(pool_app, name="pool")
 app.add_typer(bench_app, name="bench")
 app.add_typer(tools_app, name="tools")

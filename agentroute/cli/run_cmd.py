@@ -1,0 +1,124 @@
+"""`agentroute run TASK_OR_DIR --budget USD`: the routed coding agent on SWE-style tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from agentroute.cli.output import console, fail
+
+if TYPE_CHECKING:
+    from agentroute.swe.runner import TaskResult
+
+TaskArgument = Annotated[Path, typer.Argument(
+    help="A task directory, a suite directory of tasks, or a SWE-bench dataset file (.json/.jsonl, with --checkout).")]
+CheckoutOption = Annotated[Optional[Path], typer.Option(
+    "--checkout", help="For a dataset file: the repositories (DIR/<instance_id>, DIR/<owner>__<name>, or one checkout).")]
+InstanceOption = Annotated[Optional[list[str]], typer.Option("--instance", help="Only this instance id (repeatable).")]
+
+
+def _tier_mix(tier_calls: dict[str, int], order: list[str]) -> str:
+    return " ".join(f"{name}×{tier_calls[name]}" for name in order if tier_calls.get(name))
+
+
+def _summary(results: list[TaskResult], tier_order: list[str], budget: float) -> None:
+    from collections import Counter
+
+    from rich.table import Table
+
+    table = Table(title=f"agentroute run · budget ${budget:g} per task")
+    for column in ("task", "outcome", "$ spent", "steps", "tier mix (calls)", "seconds"):
+        table.add_column(column, justify="right" if column in ("$ spent", "steps", "seconds") else "left")
+    for result in results:
+        table.add_row(result.instance_id, result.outcome, f"{result.spent_usd:.4f}", str(result.steps),
+                      _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}")
+    total_tiers: Counter[str] = Counter()
+    for result in results:
+        total_tiers.update(result.tier_calls)
+    resolved = sum(result.outcome == "resolved" for result in results)
+    table.add_section()
+    table.add_row(f"{len(results)} tasks", f"{resolved} resolved", f"{sum(r.spent_usd for r in results):.4f}",
+                  str(sum(r.steps for r in results)), _tier_mix(dict(total_tiers), tier_order),
+                  f"{sum(r.seconds for r in results):.1f}")
+    console.print(table)
+
+
+def run(
+    task_or_dir: TaskArgument,
+    budget: Annotated[float, typer.Option("--budget", help="Hard budget per task in USD.")] = 0.50,
+    pool_file: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
+    policy: Annotated[str, typer.Option("--policy", help="Routing policy (budget-aware, cascade, fixed:<tier>, random…).")] = "budget-aware",
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")] = 1,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per task before it stops.")] = 40,
+    command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds a shell command may run.")] = 60.0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output directory. Default: $AGENTROUTE_HOME/swe/<name>.")] = None,
+    checkout: CheckoutOption = None,
+    instance: InstanceOption = None,
+    memory: Annotated[Optional[Path], typer.Option("--memory", help="Experience memory. Default: $AGENTROUTE_MEMORY or ./memory/chroma.")] = None,
+    no_memory: Annotated[bool, typer.Option("--no-memory", help="Route without the experience memory.")] = False,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
+    keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
+) -> None:
+    """Run the routed coding agent on one task or a suite; writes predictions.jsonl (SWE-bench format)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agentroute.budget import validate_cap
+    from agentroute.credentials import require_keys
+    from agentroute.home import home
+    from agentroute.integrations.supervisor import sqlite_checkpointer
+    from agentroute.policies import make_policy
+    from agentroute.pool import load_pool
+    from agentroute.swe.agent import AgentSettings
+    from agentroute.swe.runner import OutputDir, RunSettings, StepUpdate, run_tasks
+    from agentroute.swe.task import select_tasks
+    from agentroute.swe.workspace import SandboxSettings, landlock_abi
+    from agentroute.trace import TraceStore
+
+    validate_cap(budget)
+    pool = load_pool(pool_file)
+    make_policy(policy, pool)
+    tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
+    require_keys(pool)
+    output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem)
+    done = output.finished()
+    todo = [task for task in tasks if task.instance_id not in done]
+    if done:
+        console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")
+    if not landlock_abi():
+        console.print("[yellow]warning:[/] this kernel has no Landlock: commands run without write or network confinement.")
+    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers,
+                           agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
+                                               sandbox=SandboxSettings(timeout=command_timeout)))
+    experience = None
+    if not no_memory:
+        from agentroute.memory.store import ExperienceMemory, where_memory_lives
+
+        path, url = where_memory_lives(memory, None)
+        experience = ExperienceMemory(path, url=url)
+    trace_store = TraceStore(store)
+    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        rows = {task.instance_id: progress.add_task(task.instance_id, total=max_steps, status="queued") for task in todo}
+
+        def show(update: StepUpdate) -> None:
+            status = (f"{update.outcome} · ${update.spent_usd:.4f}" if update.done
+                      else f"step {update.step} · {update.tier or '-'} · ${update.spent_usd:.4f}")
+            progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
+
+        results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
+                            checkpointer=sqlite_checkpointer(), progress=show)
+    _summary([*done.values(), *results] if done else results, [tier.name for tier in pool.tiers], budget)
+    console.print(f"predictions: {output.predictions}\nresults: {output.results}\ntraces: {output.traces}/"
+                  f"  (or agentroute trace RUN_ID; run ids are in results.jsonl)")
+    failed = [result.instance_id for result in results if result.outcome == "error"]
+    if failed:
+        fail(f"{len(failed)} task{'s' if len(failed) > 1 else ''} ended in error ({', '.join(failed[:5])}"
+             f"{', …' if len(failed) > 5 else ''}); the reasons are in {output.results}", code=1)
+
+
+def register_run_command(app: typer.Typer) -> None:
+    """Add `run` to the top-level app."""
+    app.command("run")(run)

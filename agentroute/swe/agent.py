@@ -1,0 +1,150 @@
+"""The routed coding agent: a LangGraph loop of model → tools until the model submits.
+
+    setup ─▶ model ─▶ tools ─▶ model ─▶ … ─▶ finish
+               └──(budget exhausted / all models failed)──▶ finish
+                        └──(submitted / step limit)────────▶ finish
+
+Every model call is `router.complete(...)` on the router of the run (one per thread id), so each
+call is routed with the whole prefix in view (failing tests, repeated commands, phase, spend)
+under the task's hard budget. The tools run in the task's sandboxed workspace. `finish` takes
+the workspace diff as the patch and, if the agent submitted, decides resolved / unresolved with
+the task's tests. Outcomes: resolved, unresolved, budget_exhausted, step_limit, error.
+"""
+
+from __future__ import annotations
+
+import operator
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel, Field
+
+from agentroute.app import AgentRoute
+from agentroute.errors import AllModelsFailed, BudgetExhausted
+from agentroute.swe.evaluate import evaluate_patch
+from agentroute.swe.task import SweTask, load_tasks
+from agentroute.swe.tools import TOOLS, run_tool
+from agentroute.swe.workspace import SandboxSettings, Workspace
+
+SYSTEM_PROMPT = """You are a careful software engineer. The repository of the issue below is your working directory.
+Find the cause, fix it in the source with the smallest sound change, check the fix by running code or tests, then call `submit`.
+Tools: `bash` runs one command in the repository root ({timeout:g}s limit, no network, output truncated), `edit` replaces exact text in a file, `submit` ends the task with the repository's changes as the patch.
+Use one tool per reply. Do not change existing tests unless the issue requires it."""
+
+NUDGE = "Reply with a tool call: bash to explore or test, edit to change a file, submit when the fix is done."
+
+
+class AgentSettings(BaseModel):
+    """Limits of one agent run."""
+
+    max_steps: int = Field(default=40, gt=0)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    keep_workspace: bool = False
+
+
+class AgentState(TypedDict, total=False):
+    """What the graph checkpoints: the task, its workspace, the transcript and the result."""
+
+    task: dict[str, Any] | str
+    workspace: str
+    messages: Annotated[list[dict[str, Any]], operator.add]
+    steps: int
+    stop: str | None
+    error: str | None
+    patch: str
+    outcome: str
+    evaluation: dict[str, Any] | None
+
+
+def task_of(value: dict[str, Any] | str) -> SweTask:
+    """The task in a state: a SweTask dict, or a task directory path (handy from LangGraph Studio)."""
+    return load_tasks(Path(value))[0] if isinstance(value, str) else SweTask.model_validate(value)
+
+
+def _assistant_message(response: Any) -> dict[str, Any]:
+    """The OpenAI-format dict of a litellm response's message (tool calls kept, nothing else)."""
+    message = response.choices[0].message
+    calls = [{"id": call.id, "type": "function", "function": {"name": call.function.name, "arguments": call.function.arguments}}
+             for call in (message.tool_calls or [])]
+    return {"role": "assistant", "content": message.content, **({"tool_calls": calls} if calls else {})}
+
+
+def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, checkpointer: Any = None) -> CompiledStateGraph:
+    """The coding-agent graph. Its thread id is the run id: one router, budget and trace per thread."""
+    settings = settings or AgentSettings()
+
+    def workspace_of(state: AgentState) -> Workspace:
+        return Workspace(Path(state["workspace"]), settings.sandbox)
+
+    def router_of(config: RunnableConfig) -> Any:
+        return route.router((config.get("configurable") or {}).get("thread_id"))
+
+    def setup(state: AgentState) -> dict[str, Any]:
+        task = task_of(state["task"])
+        if state.get("workspace") and Path(state["workspace"]).is_dir():
+            return {}
+        workspace = Workspace.create(task.repo_dir, base_commit=task.base_commit, settings=settings.sandbox)
+        return {
+            "workspace": str(workspace.root), "steps": 0, "stop": None,
+            "messages": [{"role": "system", "content": SYSTEM_PROMPT.format(timeout=settings.sandbox.timeout)},
+                         {"role": "user", "content": f"<issue>\n{task.problem_statement}\n</issue>"}],
+        }
+
+    def model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        router = router_of(config)
+        try:
+            response = router.complete(state["messages"], tools=TOOLS, node="model")
+        except BudgetExhausted as exhausted:
+            return {"stop": "budget_exhausted", "error": str(exhausted)}
+        except AllModelsFailed as failed:
+            return {"stop": "error", "error": str(failed)}
+        return {"messages": [_assistant_message(response)], "steps": state.get("steps", 0) + 1}
+
+    def tools(state: AgentState) -> dict[str, Any]:
+        calls = state["messages"][-1].get("tool_calls") or []
+        workspace = workspace_of(state)
+        replies: list[dict[str, Any]] = []
+        submitted = False
+        for call in calls:
+            result = run_tool(workspace, call["function"]["name"], call["function"]["arguments"])
+            replies.append({"role": "tool", "tool_call_id": call["id"], "content": result.content})
+            submitted = submitted or result.submitted
+        if not calls:
+            replies.append({"role": "user", "content": NUDGE})
+        stop = "submitted" if submitted else "step_limit" if state.get("steps", 0) >= settings.max_steps else None
+        return {"messages": replies, "stop": stop}
+
+    def finish(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        task = task_of(state["task"])
+        workspace = workspace_of(state)
+        patch = workspace.diff()
+        evaluation = None
+        outcome = state.get("stop") or "error"
+        if outcome == "submitted":
+            evaluation = evaluate_patch(task, patch)
+            outcome = "resolved" if evaluation.resolved else "unresolved"
+        router_of(config).finish(outcome)
+        if not settings.keep_workspace:
+            workspace.remove()
+        return {"patch": patch, "outcome": outcome, "evaluation": evaluation.model_dump() if evaluation else None}
+
+    def after_model(state: AgentState) -> str:
+        return "finish" if state.get("stop") else "tools"
+
+    def after_tools(state: AgentState) -> str:
+        return "finish" if state.get("stop") else "model"
+
+    builder = StateGraph(AgentState)
+    builder.add_node("setup", setup)
+    builder.add_node("model", model)
+    builder.add_node("tools", tools)
+    builder.add_node("finish", finish)
+    builder.add_edge(START, "setup")
+    builder.add_edge("setup", "model")
+    builder.add_conditional_edges("model", after_model, ["tools", "finish"])
+    builder.add_conditional_edges("tools", after_tools, ["model", "finish"])
+    builder.add_edge("finish", END)
+    return builder.compile(checkpointer=checkpointer)

@@ -1,0 +1,102 @@
+"""Run a command confined to one directory tree with Linux Landlock: `python jail.py ROOT CMD...`.
+
+Run as a script (`python -I jail.py`), not imported by the agent's process: it restricts itself,
+then replaces itself with the command, so the restriction covers the command and all it starts.
+
+What Landlock enforces here (kernel ≥ 5.13; the ABI version decides the extras):
+- no file may be created, written, truncated, renamed, linked or removed outside ROOT
+  (reading and executing stay allowed everywhere); writing to /dev/null stays allowed;
+- ABI ≥ 4: no TCP connect or bind (no network for the agent's commands);
+- ABI ≥ 6: no signals to processes outside the sandbox, no abstract unix sockets outside it.
+Resource limits: files of at most FILE_SIZE_LIMIT bytes, no core dumps.
+Exit code 126 with a message on stderr if the kernel has no Landlock; the caller decides.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import sys
+
+FILE_SIZE_LIMIT = 64 * 1024 * 1024
+NO_LANDLOCK_EXIT = 126
+
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_CREATE_RULESET_VERSION = 1
+_RULE_PATH_BENEATH = 1
+_PR_SET_NO_NEW_PRIVS = 38
+
+_WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+_MAKE_CHAR, _MAKE_DIR, _MAKE_REG, _MAKE_SOCK, _MAKE_FIFO, _MAKE_BLOCK, _MAKE_SYM = (1 << n for n in range(6, 13))
+_REFER, _TRUNCATE = 1 << 13, 1 << 14
+_NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1, 2
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _write_rights(abi: int) -> int:
+    rights = (_WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE_CHAR | _MAKE_DIR | _MAKE_REG | _MAKE_SOCK
+              | _MAKE_FIFO | _MAKE_BLOCK | _MAKE_SYM)
+    if abi >= 2:
+        rights |= _REFER
+    if abi >= 3:
+        rights |= _TRUNCATE
+    return rights
+
+
+def confine(root: str) -> int:
+    """Restrict this process (and what it execs) to writing under `root`; returns the Landlock ABI."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    if abi < 1:
+        raise OSError(ctypes.get_errno(), "Landlock is not available on this kernel")
+    rights = _write_rights(abi)
+    attr = _RulesetAttr(handled_access_fs=rights,
+                        handled_access_net=(_NET_BIND_TCP | _NET_CONNECT_TCP) if abi >= 4 else 0,
+                        scoped=(_SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL) if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if ruleset < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    file_rights = _WRITE_FILE | (_TRUNCATE if abi >= 3 else 0)
+    for path, allowed in ((root, rights), ("/dev/null", file_rights)):
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        rule = _PathBeneathAttr(allowed_access=allowed, parent_fd=fd)
+        if libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH), ctypes.byref(rule),
+                        ctypes.c_uint32(0)) != 0:
+            raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+        os.close(fd)
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
+    if libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) != 0:
+        raise OSError(ctypes.get_errno(), "landlock_restrict_self failed")
+    os.close(ruleset)
+    return abi
+
+
+def main(argv: list[str]) -> None:
+    """Confine to argv[1], then exec argv[2:]."""
+    root, command = argv[1], argv[2:]
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        confine(root)
+    except OSError as error:
+        print(f"sandbox: {error}", file=sys.stderr)
+        sys.exit(NO_LANDLOCK_EXIT)
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

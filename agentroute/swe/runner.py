@@ -1,0 +1,177 @@
+"""Run SWE-style tasks through the routed agent: one budget, router and trace per task, N at a time.
+
+Everything a run produces lands in its output directory as each task ends (appended and flushed,
+so a crash loses no finished task): `predictions.jsonl` in SWE-bench's format, `results.jsonl`
+(outcome, spend, steps, tier mix, evaluation), and `traces/<instance_id>.jsonl` (the decision
+trace; also in the trace store under the run id). Tasks already in `results.jsonl` are skipped,
+so re-running the same command finishes an interrupted suite.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agentroute.app import AgentRoute
+from agentroute.config_files import error_line
+from agentroute.errors import AgentRouteError
+from agentroute.policies import DEFAULT_POLICY
+from agentroute.pool import Pool
+from agentroute.router import RouterSettings
+from agentroute.swe.agent import AgentSettings, build_agent
+from agentroute.swe.task import SweTask
+from agentroute.swe.workspace import Workspace
+from agentroute.trace import TraceStore
+
+OUTCOMES = ("resolved", "unresolved", "budget_exhausted", "step_limit", "error")
+
+
+class RunSettings(BaseModel):
+    """How a batch of tasks is run."""
+
+    budget_usd: float = Field(gt=0)
+    policy: str = DEFAULT_POLICY
+    workers: int = Field(default=1, ge=1)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    router: RouterSettings = Field(default_factory=RouterSettings)
+
+    @property
+    def model_name(self) -> str:
+        """SWE-bench's model_name_or_path for these predictions."""
+        return f"agentroute-{self.policy.replace(':', '-')}"
+
+
+class TaskResult(BaseModel):
+    """How one task ended and what it cost."""
+
+    instance_id: str
+    run_id: str
+    outcome: str
+    spent_usd: float
+    cap_usd: float
+    steps: int
+    calls: int
+    tier_calls: dict[str, int]
+    seconds: float
+    patch: str = ""
+    error: str | None = None
+    evaluation: dict[str, Any] | None = None
+
+
+class StepUpdate(BaseModel):
+    """Progress of one task, reported after each agent step."""
+
+    instance_id: str
+    step: int
+    tier: str | None
+    spent_usd: float
+    done: bool = False
+    outcome: str | None = None
+
+
+Progress = Callable[[StepUpdate], None]
+
+
+class OutputDir:
+    """The run's output files, appended one finished task at a time (thread-safe)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.traces = path / "traces"
+        self.traces.mkdir(parents=True, exist_ok=True)
+        self.predictions = path / "predictions.jsonl"
+        self.results = path / "results.jsonl"
+        self._lock = threading.Lock()
+
+    def finished(self) -> dict[str, TaskResult]:
+        """Results already written (a corrupt line is an error: the file is never rewritten here)."""
+        if not self.results.exists():
+            return {}
+        done = {}
+        for number, line in enumerate(self.results.read_text().splitlines(), start=1):
+            if line.strip():
+                try:
+                    result = TaskResult.model_validate_json(line)
+                except ValueError:
+                    raise AgentRouteError(f"{self.results}:{number}: not a task result; use another --out") from None
+                done[result.instance_id] = result
+        return done
+
+    def write(self, result: TaskResult, model_name: str, store: TraceStore) -> None:
+        """Append the task's prediction and result, and export its decision trace."""
+        prediction = {"instance_id": result.instance_id, "model_name_or_path": model_name, "model_patch": result.patch}
+        with self._lock:
+            store.export_jsonl(result.run_id, self.traces / f"{result.instance_id}.jsonl")
+            for path, line in ((self.predictions, json.dumps(prediction)), (self.results, result.model_dump_json())):
+                with path.open("a") as handle:
+                    handle.write(line + "\n")
+                    handle.flush()
+
+
+def _tier_calls(route: AgentRoute, run_id: str) -> tuple[int, dict[str, int]]:
+    records = [record for record in route.router(run_id).records if record.kind == "model" and record.outcome.startswith("ok")]
+    return len(records), dict(Counter(record.tier_name or "?" for record in records))
+
+
+def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceStore, memory: Any = None,
+             checkpointer: Any = None, batch: str = "", progress: Progress | None = None) -> TaskResult:
+    """Run the agent on one task under its own budget; never raises for the task's own failure."""
+    run_id = f"swe-{batch or uuid.uuid4().hex[:8]}-{task.instance_id}"
+    max_steps = settings.agent.max_steps
+    route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=settings.budget_usd, store=store,
+                       settings=settings.router, memory=memory, run_id=run_id,
+                       task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": max_steps})
+    router = route.router(run_id)
+    graph = build_agent(route, settings.agent, checkpointer=checkpointer)
+    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 2 * max_steps + 10}
+    started = time.perf_counter()
+    state: dict[str, Any] = {}
+    error = None
+    try:
+        for update in graph.stream({"task": task.model_dump(mode="json")}, config, stream_mode="values"):
+            state = update
+            if progress is not None:
+                last = next((record.tier_name for record in reversed(router.records) if record.kind == "model"), None)
+                progress(StepUpdate(instance_id=task.instance_id, step=state.get("steps", 0), tier=last,
+                                    spent_usd=router.ledger.snapshot().spent_usd))
+    except Exception as failure:  # a crash of the agent itself (bad repo, git failure…) ends this task only
+        error = error_line(failure)
+        router.finish("error")
+        if state.get("workspace") and not settings.agent.keep_workspace:
+            Workspace(Path(state["workspace"])).remove()
+    calls, tiers = _tier_calls(route, run_id)
+    outcome = state.get("outcome") or "error"
+    result = TaskResult(
+        instance_id=task.instance_id, run_id=run_id, outcome=outcome, spent_usd=router.ledger.snapshot().spent_usd,
+        cap_usd=settings.budget_usd, steps=state.get("steps", 0), calls=calls, tier_calls=tiers,
+        seconds=round(time.perf_counter() - started, 3), patch=state.get("patch", ""),
+        error=error or state.get("error"), evaluation=state.get("evaluation"),
+    )
+    if progress is not None:
+        progress(StepUpdate(instance_id=task.instance_id, step=result.steps, tier=None, spent_usd=result.spent_usd,
+                            done=True, outcome=outcome))
+    return result
+
+
+def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: OutputDir, *, store: TraceStore,
+              memory: Any = None, checkpointer: Any = None, progress: Progress | None = None) -> list[TaskResult]:
+    """Run every task not already in the output directory, `settings.workers` at a time."""
+    batch = uuid.uuid4().hex[:8]
+
+    def one(task: SweTask) -> TaskResult:
+        result = run_task(task, pool, settings, store=store, memory=memory, checkpointer=checkpointer,
+                          batch=batch, progress=progress)
+        out.write(result, settings.model_name, store)
+        return result
+
+    with ThreadPoolExecutor(max_workers=settings.workers) as executor:
+        return list(executor.map(one, tasks))

@@ -1,0 +1,214 @@
+"""A task's private workspace: a copy of the repository, and a sandbox to run commands in it.
+
+Layout of one workspace root (a fresh temporary directory per task):
+`repo/` (the copy the agent works on, a git repository whose first commit is the task's base),
+`home/` and `tmp/` (HOME and TMPDIR of the agent's commands), `output` (the last command's output).
+
+What a command run here gets (see docs/swe.md for what is and is not guaranteed):
+- a clean environment: PATH (this Python's bin first), HOME, TMPDIR, locale, and nothing else —
+  no API keys or other variables of the calling process;
+- Landlock confinement (agentroute/swe/jail.py): no writes outside the workspace root, no TCP;
+- a timeout that kills the command's whole process group, and anything left running after it;
+- output captured in a file capped at 64 MiB and shown to the model truncated to its head and tail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from agentroute.errors import AgentRouteError
+
+JAIL = Path(__file__).with_name("jail.py")
+_GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
+_IGNORED = ("__pycache__/", "*.pyc", ".pytest_cache/")
+_PATCHED_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
+
+
+class SandboxSettings(BaseModel):
+    """Limits of the commands the agent runs."""
+
+    timeout: float = Field(default=60.0, gt=0)
+    output_limit: int = Field(default=10_000, ge=200)
+
+
+class CommandResult(BaseModel):
+    """What one command did."""
+
+    command: str
+    exit_code: int | None
+    output: str
+    timed_out: bool = False
+    elided_chars: int = 0
+
+    def render(self) -> str:
+        """The text the model sees: the output, then the exit code (or the timeout)."""
+        status = "timed out: the command was killed" if self.timed_out else f"exit code: {self.exit_code}"
+        return f"{self.output.rstrip()}\n{status}" if self.output.strip() else status
+
+
+@cache
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 when Landlock is unavailable (no side effects)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    version = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(0, int(version))
+
+
+def clean_environment(root: Path) -> dict[str, str]:
+    """The whole environment of an agent command: nothing inherited but this Python on PATH."""
+    python_bin = str(Path(sys.executable).parent)
+    return {
+        "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(root / "home"),
+        "TMPDIR": str(root / "tmp"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TERM": "dumb",
+        "PAGER": "cat",
+        "GIT_PAGER": "cat",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        # pytest plugins of agentroute's own dependencies (langsmith, hypothesis, …) are not the task's
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+
+
+def _head_and_tail(path: Path, limit: int) -> tuple[str, int]:
+    """The file's text, or its first and last limit/2 characters and how many were left out."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        if size <= limit:
+            return handle.read().decode("utf-8", "replace"), 0
+        head = handle.read(limit // 2).decode("utf-8", "replace")
+        handle.seek(size - limit // 2)
+        tail = handle.read().decode("utf-8", "replace")
+    elided = size - 2 * (limit // 2)
+    return f"{head}\n[… {elided} bytes of output elided …]\n{tail}", elided
+
+
+def patched_files(patch: str) -> list[str]:
+    """Paths a git diff touches (its b/ side)."""
+    return [match.group(2) for match in _PATCHED_FILE.finditer(patch)]
+
+
+class Workspace:
+    """A private copy of a task's repository with a sandbox for commands."""
+
+    def __init__(self, root: Path, settings: SandboxSettings | None = None) -> None:
+        self.root = root
+        self.repo = root / "repo"
+        self.settings = settings or SandboxSettings()
+        self.confined = landlock_abi() > 0
+
+    @classmethod
+    def create(cls, source: Path, *, base_commit: str | None = None, settings: SandboxSettings | None = None,
+               parent: Path | None = None) -> Workspace:
+        """Copy `source` (at `base_commit`, if given) into a fresh temporary workspace."""
+        if not source.is_dir():
+            raise AgentRouteError(f"task repository {source} does not exist")
+        root = Path(tempfile.mkdtemp(prefix="agentroute-ws-", dir=parent))
+        workspace = cls(root, settings)
+        try:
+            shutil.copytree(source, workspace.repo, symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc"))
+            (root / "home").mkdir()
+            (root / "tmp").mkdir()
+            workspace._commit_base(base_commit)
+        except BaseException:
+            workspace.remove()
+            raise
+        return workspace
+
+    def _git(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(["git", *_GIT_IDENTITY, *args], cwd=self.repo, input=stdin, text=True,
+                                capture_output=True, env=clean_environment(self.root))
+        if check and result.returncode != 0:
+            raise AgentRouteError(f"git {args[0]} failed in {self.repo}: {(result.stderr or result.stdout).strip()[:300]}")
+        return result
+
+    def _commit_base(self, base_commit: str | None) -> None:
+        """Make the copy a git repository whose `agentroute-base` tag is the task's starting state."""
+        if not (self.repo / ".git").exists():
+            self._git("init", "-q")
+        elif base_commit:
+            self._git("checkout", "-q", "-f", base_commit)
+            self._git("clean", "-q", "-fdx")
+        exclude = self.repo / ".git" / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a") as handle:
+            handle.write("\n".join(_IGNORED) + "\n")
+        self._git("add", "-A")
+        self._git("commit", "-q", "--allow-empty", "--no-verify", "-m", "agentroute: task base")
+        self._git("tag", "-f", "agentroute-base")
+
+    def run(self, command: str, *, timeout: float | None = None, output_limit: int | None = None) -> CommandResult:
+        """Run a shell command in the repository, sandboxed; never raises for the command's failure."""
+        timeout = timeout or self.settings.timeout
+        shell = ["bash", "-c", command]
+        argv = [sys.executable, "-I", str(JAIL), str(self.root), *shell] if self.confined else shell
+        output_file = self.root / "output"
+        with output_file.open("wb") as sink:
+            process = subprocess.Popen(argv, cwd=self.repo, env=clean_environment(self.root), stdin=subprocess.DEVNULL,
+                                       stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+            timed_out = False
+            try:
+                exit_code: int | None = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out, exit_code = True, None
+            self._kill_group(process.pid)
+            process.wait()
+        output, elided = _head_and_tail(output_file, output_limit or self.settings.output_limit)
+        return CommandResult(command=command, exit_code=exit_code, output=output, timed_out=timed_out, elided_chars=elided)
+
+    @staticmethod
+    def _kill_group(pid: int) -> None:
+        """Kill what the command left running in its process group (a hang, a background job)."""
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def path_inside(self, relative: str) -> Path | None:
+        """The file a tool names, if it resolves (symlinks too) to a place inside the repository."""
+        repo = self.repo.resolve()
+        target = (repo / relative).resolve()
+        return target if target == repo or target.is_relative_to(repo) else None
+
+    def apply(self, patch: str) -> str | None:
+        """Apply a git diff to the repository; the error line if it does not apply."""
+        if not patch.strip():
+            return None
+        result = self._git("apply", "--whitespace=nowarn", "-", stdin=patch if patch.endswith("\n") else patch + "\n",
+                           check=False)
+        return None if result.returncode == 0 else (result.stderr or result.stdout).strip().splitlines()[0]
+
+    def restore(self, paths: list[str]) -> None:
+        """Put files back as they were at the task base (deleting ones the base did not have)."""
+        for path in paths:
+            if self._git("cat-file", "-e", f"agentroute-base:{path}", check=False).returncode == 0:
+                self._git("checkout", "-q", "agentroute-base", "--", path)
+            elif (target := self.path_inside(path)) is not None and target.is_file():
+                target.unlink()
+
+    def diff(self) -> str:
+        """Everything changed since the task base, as a patch that applies to the base commit."""
+        self._git("add", "-A")
+        return self._git("diff", "--cached", "--binary", "agentroute-base").stdout
+
+    def remove(self) -> None:
+        """Delete the workspace."""
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,202 @@
+"""The routed coding agent end to end against the fake OpenAI-compatible server.
+
+The model is `ScriptedSolver` on the fake server: it reads the workspace through the bash tool,
+writes the fix with `git apply` in the sandbox, runs the tests and submits. Everything between
+(routing, budget, litellm's HTTP call, tools, evaluation, outputs) is the real path.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cli import assert_one_line_error, run_cli
+from conftest import FAST, POOL_TOML
+from fakellm import FakeLLM, Reply
+from scripted_solver import ScriptedSolver
+
+from agentroute.memory.store import ExperienceMemory
+from agentroute.swe.agent import NUDGE, AgentSettings
+from agentroute.swe.evaluate import evaluate_patch
+from agentroute.swe.runner import RunSettings, run_task
+from agentroute.swe.task import load_tasks
+from agentroute.trace import TraceStore
+
+SUITE = Path(__file__).resolve().parents[1] / "evals" / "swe"
+TASKS = {task.instance_id: task for task in load_tasks(SUITE)}
+SEMVER = TASKS["local__semver-1"]
+
+
+def pool_file(tmp_path: Path, llm: FakeLLM) -> Path:
+    path = tmp_path / "pool.toml"
+    path.write_text(POOL_TOML.format(base_url=llm.base_url))
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.responder = ScriptedSolver([SEMVER])
+    out, memory = tmp_path / "out", tmp_path / "memory"
+    result = run_cli("run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
+                     "--out", str(out), "--memory", str(memory), env={"AGENTROUTE_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    assert "1 resolved" in result.stdout and "predictions.jsonl" in result.stdout
+
+    [row] = read_jsonl(out / "results.jsonl")
+    assert row["outcome"] == "resolved" and row["steps"] == 5 and row["calls"] == 5
+    [prediction] = read_jsonl(out / "predictions.jsonl")
+    assert set(prediction) == {"instance_id", "model_name_or_path", "model_patch"}
+    assert prediction["instance_id"] == SEMVER.instance_id and prediction["model_name_or_path"] == "agentroute-budget-aware"
+    assert evaluate_patch(SEMVER, prediction["model_patch"]).resolved
+
+    # every call was routed, billed from the server's usage, and traced; the sum is the task's spend
+    records = [r for r in read_jsonl(out / "traces" / f"{SEMVER.instance_id}.jsonl") if r["kind"] == "model"]
+    assert [r["outcome"] for r in records] == ["ok"] * 5
+    assert all(r["reason"] and r["tier_name"] in ("low", "mid", "high") for r in records)
+    assert sum(r["cost_nanos"] for r in records) / 1e9 == pytest.approx(row["spent_usd"], abs=1e-9)
+    assert 0 < row["spent_usd"] <= 0.5
+    assert sum(row["tier_calls"].values()) == 5
+    assert [r["model"] for r in records] == ["openai/" + request["model"] for request in llm.requests]
+
+    # the tools ran in the task's workspace: the model saw the repository listing and the test run
+    last = llm.requests[-1]["messages"]
+    tool_outputs = [m["content"] for m in last if m["role"] == "tool"]
+    assert "semver" in tool_outputs[0] and "exit code: 0" in tool_outputs[0]
+    assert "passed" in tool_outputs[3] and "exit code: 0" in tool_outputs[3]
+    assert {tool["function"]["name"] for tool in llm.requests[0]["tools"]} == {"bash", "edit", "submit"}
+    assert SEMVER.patch not in json.dumps(llm.requests[0]["messages"])  # the reference fix is never shown
+
+    # the C-A-F loop: each decision was remembered and credited with the task outcome
+    store = ExperienceMemory(memory)
+    assert store.count() == 5
+    assert sum(store.stats().per_model.values()) == 5
+
+
+def run_settings(budget: float, max_steps: int = 20) -> RunSettings:
+    return RunSettings(budget_usd=budget, router=FAST, agent=AgentSettings(max_steps=max_steps))
+
+
+def test_a_budget_too_small_for_the_task_stops_it_as_budget_exhausted(tmp_path: Path, llm: FakeLLM) -> None:
+    from conftest import make_pool
+
+    llm.responder = ScriptedSolver([SEMVER])
+    store = TraceStore(tmp_path / "runs.sqlite")
+    result = run_task(SEMVER, make_pool(llm.base_url), run_settings(budget=0.0015), store=store)
+    assert result.outcome == "budget_exhausted"
+    assert 0 < result.spent_usd <= 0.0015
+    assert result.steps < 5
+    records = store.records(result.run_id)
+    assert records[-1].outcome == "budget_exhausted"
+    assert sum(record.cost_nanos for record in records) / 1e9 == pytest.approx(result.spent_usd, abs=1e-9)
+    assert store.run(result.run_id).outcome == "budget_exhausted"
+
+
+def test_an_agent_that_never_submits_stops_at_the_step_limit(tmp_path: Path, llm: FakeLLM) -> None:
+    from conftest import make_pool
+
+    replies = iter([Reply(content="Let me think about it."),
+                    *[Reply(content=None, tool_calls=[{"name": "bash", "arguments": {"command": "ls"}}])] * 10])
+    llm.responder = lambda request: next(replies)
+    result = run_task(SEMVER, make_pool(llm.base_url), run_settings(budget=0.5, max_steps=3),
+                      store=TraceStore(tmp_path / "runs.sqlite"))
+    assert result.outcome == "step_limit" and result.steps == 3 and len(llm.requests) == 3
+    assert result.patch == ""
+    assert llm.requests[1]["messages"][-1] == {"role": "user", "content": NUDGE}
+
+
+def test_when_every_model_fails_the_task_ends_as_error_with_nothing_spent(tmp_path: Path, llm: FakeLLM) -> None:
+    from conftest import make_pool
+
+    llm.responder = lambda request: Reply(fault="500")
+    result = run_task(SEMVER, make_pool(llm.base_url), run_settings(budget=0.5), store=TraceStore(tmp_path / "runs.sqlite"))
+    assert result.outcome == "error" and result.spent_usd == 0 and result.steps == 0
+    assert "every model tried" in (result.error or "")
+
+
+def test_a_missing_task_repository_ends_that_task_as_error(tmp_path: Path, llm: FakeLLM) -> None:
+    from conftest import make_pool
+
+    gone = SEMVER.model_copy(update={"repo_dir": tmp_path / "deleted"})
+    result = run_task(gone, make_pool(llm.base_url), run_settings(budget=0.5), store=TraceStore(tmp_path / "runs.sqlite"))
+    assert result.outcome == "error" and "does not exist" in (result.error or "") and not llm.requests
+
+
+def test_two_workers_run_a_suite_and_a_rerun_skips_finished_tasks(tmp_path: Path, llm: FakeLLM) -> None:
+    chosen = [TASKS[name] for name in ("local__calc-1", "local__romans-1", "local__inifile-1")]
+    suite = tmp_path / "suite"
+    for task in chosen:
+        shutil.copytree(SUITE / task.instance_id, suite / task.instance_id)
+    llm.responder = ScriptedSolver(chosen)
+    args = ("run", str(suite), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)), "--workers", "2",
+            "--out", str(tmp_path / "out"), "--no-memory")
+    env = {"AGENTROUTE_HOME": str(tmp_path / "home")}
+    result = run_cli(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    rows = read_jsonl(tmp_path / "out" / "results.jsonl")
+    assert sorted(row["instance_id"] for row in rows) == sorted(task.instance_id for task in chosen)
+    assert {row["outcome"] for row in rows} == {"resolved"}
+    assert len(read_jsonl(tmp_path / "out" / "predictions.jsonl")) == 3
+    requests = len(llm.requests)
+    assert requests == 15
+
+    again = run_cli(*args, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "3 of 3 tasks already have results" in again.stdout and "3 resolved" in again.stdout
+    assert len(llm.requests) == requests and len(read_jsonl(tmp_path / "out" / "predictions.jsonl")) == 3
+
+
+def test_without_api_keys_the_cli_says_exactly_what_to_set(tmp_path: Path) -> None:
+    keys = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+    result = run_cli("run", str(SUITE / SEMVER.instance_id), "--budget", "0.5",
+                     env={"AGENTROUTE_HOME": str(tmp_path / "home")}, unset=keys)
+    assert_one_line_error(result, "set OPENAI_API_KEY")
+    assert "ANTHROPIC_API_KEY" in result.stderr and "--pool" in result.stderr
+
+
+def test_eval_scores_predictions_locally_against_the_tasks(tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions.jsonl"
+    calc = TASKS["local__calc-1"]
+    predictions.write_text("\n".join(json.dumps(row) for row in (
+        {"instance_id": SEMVER.instance_id, "model_name_or_path": "m", "model_patch": SEMVER.patch},
+        {"instance_id": calc.instance_id, "model_name_or_path": "m", "model_patch": ""},
+    )) + "\n")
+    result = run_cli("eval", str(predictions), "--tasks", str(SUITE), env={"AGENTROUTE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "resolved 1 of 2" in result.stdout and "empty patch" in result.stdout
+
+
+def test_eval_without_docker_or_swebench_says_so_in_one_line(tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(json.dumps({"instance_id": "x", "model_name_or_path": "m", "model_patch": ""}) + "\n")
+    result = run_cli("eval", str(predictions), env={"PATH": "/usr/bin:/bin"})
+    assert_one_line_error(result, "cannot run the SWE-bench harness here")
+    assert "--tasks" in result.stderr
+
+
+def test_eval_hands_predictions_to_the_swebench_harness_when_it_is_there(tmp_path: Path) -> None:
+    """A stand-in `docker` and `swebench` package record how they were called."""
+    bin_dir, package = tmp_path / "bin", tmp_path / "site" / "swebench" / "harness"
+    bin_dir.mkdir()
+    package.mkdir(parents=True)
+    (bin_dir / "docker").write_text("#!/bin/sh\n[ \"$1\" = info ] && exit 0\nexit 1\n")
+    (bin_dir / "docker").chmod(0o755)
+    (package.parent / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    calls = tmp_path / "calls.json"
+    (package / "run_evaluation.py").write_text(f"import json, sys\njson.dump(sys.argv[1:], open({str(calls)!r}, 'w'))\n")
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(json.dumps({"instance_id": "x", "model_name_or_path": "m", "model_patch": ""}) + "\n")
+    import os
+
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(tmp_path / "site")}
+    result = run_cli("eval", str(predictions), "--run-id", "r7", "--workers", "3", env=env)
+    assert result.returncode == 0, result.stderr
+    argv = json.loads(calls.read_text())
+    assert argv[argv.index("--predictions_path") + 1] == str(predictions)
+    assert argv[argv.index("--dataset_name") + 1] == "princeton-nlp/SWE-bench_Verified"
+    assert argv[argv.index("--run_id") + 1] == "r7" and argv[argv.index("--max_workers") + 1] == "3"

@@ -1,0 +1,125 @@
+"""The task format: the shipped suite is sound, and bad task input is one clear error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cli import assert_one_line_error, run_cli
+
+from agentroute.errors import ConfigError
+from agentroute.swe.evaluate import evaluate_patch, validate_task
+from agentroute.swe.task import load_tasks, select_tasks
+
+SUITE = Path(__file__).resolve().parents[1] / "evals" / "swe"
+SUITE_TASKS = load_tasks(SUITE)
+
+
+def test_the_suite_has_at_least_ten_tasks_with_distinct_code_bases() -> None:
+    assert len(SUITE_TASKS) >= 10
+    assert len({task.repo for task in SUITE_TASKS}) == len(SUITE_TASKS)
+    for task in SUITE_TASKS:
+        assert task.test_patch and task.patch and task.PASS_TO_PASS
+
+
+@pytest.mark.parametrize("task", SUITE_TASKS, ids=[task.instance_id for task in SUITE_TASKS])
+def test_each_suite_task_fails_before_and_passes_after_its_reference_fix(task) -> None:
+    check = validate_task(task)
+    assert check.ok, check.problems
+    assert all(check.before[test] != "PASSED" for test in task.FAIL_TO_PASS)
+    assert all(check.before[test] == "PASSED" for test in task.PASS_TO_PASS)
+    assert set(check.after.values()) == {"PASSED"}
+
+
+def test_validator_catches_a_task_whose_test_already_passes(tmp_path: Path) -> None:
+    task = SUITE_TASKS[0]
+    broken = task.model_copy(update={"FAIL_TO_PASS": task.PASS_TO_PASS[:1]})
+    check = validate_task(broken)
+    assert not check.ok and "passes before the fix" in check.problems[0]
+
+
+def test_evaluation_resolves_the_reference_fix_and_not_an_empty_or_broken_patch() -> None:
+    task = SUITE_TASKS[1]
+    assert evaluate_patch(task, task.patch).resolved
+    empty = evaluate_patch(task, "")
+    assert not empty.resolved and empty.error == "empty patch"
+    broken = evaluate_patch(task, task.patch.replace("\n-", "\n-#nothing-like-this ", 1))
+    assert not broken.resolved and "does not apply" in (broken.error or "")
+
+
+def test_a_patch_that_empties_the_test_file_cannot_fake_a_pass() -> None:
+    task, target = next((task, path) for task in SUITE_TASKS for line in task.test_patch.splitlines()
+                        if line.startswith("+++ b/") and (task.repo_dir / (path := line[6:])).is_file())
+    lines = (task.repo_dir / target).read_text().splitlines()
+    cheat = (f"diff --git a/{target} b/{target}\n--- a/{target}\n+++ b/{target}\n@@ -1,{len(lines)} +0,0 @@\n"
+             + "".join(f"-{line}\n" for line in lines))
+    verdict = evaluate_patch(task, cheat)
+    assert verdict.patch_applied and not verdict.resolved
+    assert all(status != "PASSED" for status in verdict.fail_to_pass.values())
+
+
+def write_task(root: Path, **overrides) -> Path:
+    task_dir = root / "task"
+    (task_dir / "repo").mkdir(parents=True)
+    fields = {"instance_id": "t-1", "problem_statement": "x is wrong", "FAIL_TO_PASS": ["tests/test_x.py::test_x"]}
+    fields.update(overrides)
+    (task_dir / "task.json").write_text(json.dumps(fields))
+    return task_dir
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ("missing", "does not exist"),
+    ("empty dir", "no tasks under"),
+    ("bad json", "not valid JSON"),
+    ("no tests", "FAIL_TO_PASS"),
+    ("no repo", "repository snapshot"),
+    ("dataset without checkout", "--checkout"),
+])
+def test_bad_task_input_is_one_config_error(tmp_path: Path, problem: str, expected: str) -> None:
+    path = tmp_path / "nowhere"
+    if problem == "empty dir":
+        path = tmp_path
+    elif problem == "bad json":
+        path = write_task(tmp_path)
+        (path / "task.json").write_text('{"instance_id": "t-1",')
+    elif problem == "no tests":
+        path = write_task(tmp_path, FAIL_TO_PASS=[])
+    elif problem == "no repo":
+        path = write_task(tmp_path)
+        shutil.rmtree(path / "repo")
+    elif problem == "dataset without checkout":
+        path = tmp_path / "verified.jsonl"
+        path.write_text("{}\n")
+    with pytest.raises(ConfigError) as error:
+        select_tasks(path)
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_swe_bench_dataset_rows_run_from_a_checkout(tmp_path: Path) -> None:
+    task = SUITE_TASKS[0]
+    checkout = tmp_path / "checkouts"
+    shutil.copytree(task.repo_dir, checkout / task.repo.replace("/", "__"))
+    row = {"instance_id": task.instance_id, "repo": task.repo, "base_commit": None,
+           "problem_statement": task.problem_statement, "patch": task.patch, "test_patch": task.test_patch,
+           # SWE-bench publishes these two lists as JSON strings
+           "FAIL_TO_PASS": json.dumps(task.FAIL_TO_PASS), "PASS_TO_PASS": json.dumps(task.PASS_TO_PASS),
+           "version": "0.1", "environment_setup_commit": "abc"}
+    dataset = tmp_path / "dataset.jsonl"
+    dataset.write_text(json.dumps(row) + "\n" + json.dumps({**row, "instance_id": "other-1"}) + "\n")
+    [loaded] = select_tasks(dataset, checkout=checkout, instances=[task.instance_id])
+    assert loaded.FAIL_TO_PASS == task.FAIL_TO_PASS and loaded.repo_dir == (checkout / task.repo.replace("/", "__")).resolve()
+    assert validate_task(loaded).ok
+    with pytest.raises(ConfigError, match="no instances named nope"):
+        select_tasks(dataset, checkout=checkout, instances=["nope"])
+
+
+def test_cli_validate_and_missing_task_errors(tmp_path: Path) -> None:
+    env = {"AGENTROUTE_HOME": str(tmp_path / "home")}
+    result = run_cli("validate", str(SUITE / SUITE_TASKS[0].instance_id), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "fails before, passes after" in result.stdout
+    assert_one_line_error(run_cli("validate", str(tmp_path / "missing"), env=env), "does not exist")
+    assert_one_line_error(run_cli("run", str(tmp_path / "missing"), "--budget", "0.1", env=env), "does not exist")
+    assert_one_line_error(run_cli("run", str(SUITE), "--budget", "-1", env=env), "budget")
