@@ -69,6 +69,9 @@ def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM
     assert "semver" in tool_outputs[0] and "exit code: 0" in tool_outputs[0]
     assert "passed" in tool_outputs[3] and "exit code: 0" in tool_outputs[3]
     assert {tool["function"]["name"] for tool in llm.requests[0]["tools"]} == {"bash", "edit", "submit"}
+    # what local OpenAI-compatible servers (llama.cpp) need to call tools: an explicit "auto", and text content
+    assert all(request["body"]["tool_choice"] == "auto" for request in llm.requests)
+    assert all(m["content"] == "" for m in last if m["role"] == "assistant")
     assert SEMVER.patch not in json.dumps(llm.requests[0]["messages"])  # the reference fix is never shown
 
     # the C-A-F loop: each decision was remembered and credited with the task outcome

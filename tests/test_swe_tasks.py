@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,27 @@ def test_swe_bench_dataset_rows_run_from_a_checkout(tmp_path: Path) -> None:
     assert validate_task(loaded).ok
     with pytest.raises(ConfigError, match="no instances named nope"):
         select_tasks(dataset, checkout=checkout, instances=["nope"])
+
+
+def test_a_dataset_instance_starts_at_its_base_commit_not_at_the_checkout_head(tmp_path: Path) -> None:
+    """A SWE-bench checkout is usually ahead of the instance; the workspace must be at base_commit."""
+    task = SUITE_TASKS[3]
+    checkout = tmp_path / "checkout"
+    shutil.copytree(task.repo_dir, checkout)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=checkout, check=True)
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(["git", "apply"], input=task.patch, text=True, cwd=checkout, check=True)
+    subprocess.run([*git, "commit", "-qam", "the fix, later upstream"], cwd=checkout, check=True)
+    row = {**task.model_dump(mode="json", exclude={"repo_dir"}), "base_commit": base}
+    dataset = tmp_path / "dataset.json"
+    dataset.write_text(json.dumps([row]))
+    [at_base] = select_tasks(dataset, checkout=checkout)
+    assert validate_task(at_base).ok
+    at_head = at_base.model_copy(update={"base_commit": None})
+    assert not validate_task(at_head).ok  # at HEAD the bug is already fixed: FAIL_TO_PASS passes before
 
 
 def test_cli_validate_and_missing_task_errors(tmp_path: Path) -> None:

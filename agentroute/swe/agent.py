@@ -69,7 +69,8 @@ def _assistant_message(response: Any) -> dict[str, Any]:
     message = response.choices[0].message
     calls = [{"id": call.id, "type": "function", "function": {"name": call.function.name, "arguments": call.function.arguments}}
              for call in (message.tool_calls or [])]
-    return {"role": "assistant", "content": message.content, **({"tool_calls": calls} if calls else {})}
+    # content "" rather than None: llama.cpp's server rejects a tool-call message without text
+    return {"role": "assistant", "content": message.content or "", **({"tool_calls": calls} if calls else {})}
 
 
 def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, checkpointer: Any = None) -> CompiledStateGraph:
@@ -96,7 +97,8 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
     def model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         router = router_of(config)
         try:
-            response = router.complete(state["messages"], tools=TOOLS, node="model")
+            # an explicit "auto": OpenAI's default, and what makes llama.cpp's server call tools at all
+            response = router.complete(state["messages"], tools=TOOLS, node="model", tool_choice="auto")
         except BudgetExhausted as exhausted:
             return {"stop": "budget_exhausted", "error": str(exhausted)}
         except AllModelsFailed as failed:

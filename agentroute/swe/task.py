@@ -116,14 +116,15 @@ def _dataset_rows(path: Path) -> list[tuple[str, Any]]:
 
 def _checkout_for(row: dict[str, Any], checkout: Path, source: str) -> Path:
     """The repository of one instance: CHECKOUT/<instance_id>, CHECKOUT/<owner>__<name>, or CHECKOUT."""
-    candidates = [checkout / str(row.get("instance_id", "")), checkout / str(row.get("repo", "")).replace("/", "__")]
-    for candidate in candidates:
-        if candidate.name and candidate.is_dir():
-            return candidate.resolve()
+    names = [str(row.get("instance_id") or ""), str(row.get("repo") or "").replace("/", "__")]
+    for name in names:
+        if name and (checkout / name).is_dir():
+            return (checkout / name).resolve()
     if (checkout / ".git").exists():
         return checkout.resolve()
+    expected = ", ".join(f"{name}/" for name in names if name)
     raise ConfigError(f"{source}: no checkout for {row.get('instance_id')!r} under {checkout} "
-                      f"(expected {candidates[0].name}/, {candidates[1].name}/ or a git checkout)")
+                      f"(expected {expected or 'a directory per instance'} or a git checkout)")
 
 
 def load_dataset(path: Path, checkout: Path, instances: list[str] | None = None) -> list[SweTask]:

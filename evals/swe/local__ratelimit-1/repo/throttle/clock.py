@@ -15,20 +15,23 @@ Clock = Callable[[], float]
 class ManualClock:
     """A clock that only moves when told to.
 
-    ``sleep`` advances it, so it can stand in for both ``time.monotonic``
-    and ``time.sleep``.
+    ``sleep`` is ``advance``, so one object can stand in for both
+    ``time.monotonic`` and ``time.sleep``.
     """
 
+    __slots__ = ("elapsed",)
+
     def __init__(self, start: float = 0.0) -> None:
-        self.now = start
+        self.elapsed = start
 
     def __call__(self) -> float:
-        return self.now
+        return self.elapsed
 
-    def advance(self, seconds: float) -> None:
+    def advance(self, seconds: float) -> float:
+        """Move forward by ``seconds`` and return the new reading."""
         if seconds < 0:
-            raise ValueError("a clock cannot go backwards")
-        self.now += seconds
+            raise ValueError(f"cannot move a clock back by {-seconds} s")
+        self.elapsed += seconds
+        return self.elapsed
 
-    def sleep(self, seconds: float) -> None:
-        self.advance(seconds)
+    sleep = advance
