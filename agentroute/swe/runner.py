@@ -174,4 +174,10 @@ def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: Outp
         return result
 
     with ThreadPoolExecutor(max_workers=settings.workers) as executor:
-        return list(executor.map(one, tasks))
+        futures = [executor.submit(one, task) for task in tasks]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:  # Ctrl-C: queued tasks are dropped, running ones finish and are written
+            for future in futures:
+                future.cancel()
+            raise
