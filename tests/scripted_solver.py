@@ -1,8 +1,8 @@
 """A scripted coding model for the fake server: it solves SWE-style tasks the way an agent would.
 
 For the task named in the conversation (found by its issue text) it lists the repository, reads
-the file the fix touches, writes the fix with `git apply` in the workspace shell, runs the tests,
-and submits. Each reply is chosen from the request alone, so any number of tasks can run at once.
+the file the fix touches, writes the fix with the `edit` tool (one call per hunk of the reference
+patch), runs the tests, and submits. Each reply is chosen from the request alone, so any number of tasks can run at once.
 """
 
 from __future__ import annotations
@@ -15,13 +15,40 @@ from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import patched_files
 
 
+def edits_from_patch(patch: str) -> list[dict[str, str]]:
+    """The reference fix as `edit` tool arguments: per hunk, its old lines → its new lines."""
+    edits: list[dict[str, str]] = []
+    path = ""
+    old: list[str] = []
+    new: list[str] = []
+
+    def flush() -> None:
+        if old or new:
+            edits.append({"path": path, "old_text": "".join(old), "new_text": "".join(new)})
+        old.clear()
+        new.clear()
+
+    for line in patch.splitlines(keepends=True):
+        if line.startswith("+++ b/"):
+            flush()
+            path = line[6:].strip()
+        elif line.startswith(("@@", "diff --git", "--- ", "index ")):
+            flush()
+        elif line.startswith((" ", "-")):
+            old.append(line[1:])
+            new.extend([line[1:]] if line.startswith(" ") else [])
+        elif line.startswith("+"):
+            new.append(line[1:])
+    flush()
+    return edits
+
+
 def solution_script(task: SweTask) -> list[dict[str, Any]]:
-    """The tool calls that solve `task`, in order (the last one submits)."""
-    fix = task.patch if task.patch.endswith("\n") else task.patch + "\n"
+    """The tool calls that solve `task`, in order: look, read, edit (one call per hunk), test, submit."""
     return [
         {"name": "bash", "arguments": {"command": "ls -R"}},
         {"name": "bash", "arguments": {"command": f"cat {patched_files(task.patch)[0]}"}},
-        {"name": "bash", "arguments": {"command": f"git apply <<'AGENTROUTE_FIX'\n{fix}AGENTROUTE_FIX"}},
+        *({"name": "edit", "arguments": edit} for edit in edits_from_patch(task.patch)),
         {"name": "bash", "arguments": {"command": "python -m pytest -q -p no:cacheprovider"}},
         {"name": "submit", "arguments": {}},
     ]

@@ -1,14 +1,18 @@
 """The routed coding agent end to end against the fake OpenAI-compatible server.
 
 The model is `ScriptedSolver` on the fake server: it reads the workspace through the bash tool,
-writes the fix with `git apply` in the sandbox, runs the tests and submits. Everything between
+writes the fix with the edit tool, runs the tests in the sandbox and submits. Everything between
 (routing, budget, litellm's HTTP call, tools, evaluation, outputs) is the real path.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -67,6 +71,7 @@ def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM
     last = llm.requests[-1]["messages"]
     tool_outputs = [m["content"] for m in last if m["role"] == "tool"]
     assert "semver" in tool_outputs[0] and "exit code: 0" in tool_outputs[0]
+    assert tool_outputs[2].startswith("edited semver/")  # the fix went in through the edit tool
     assert "passed" in tool_outputs[3] and "exit code: 0" in tool_outputs[3]
     assert {tool["function"]["name"] for tool in llm.requests[0]["tools"]} == {"bash", "edit", "submit"}
     # what local OpenAI-compatible servers (llama.cpp) need to call tools: an explicit "auto", and text content
@@ -80,8 +85,8 @@ def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM
     assert sum(store.stats().per_model.values()) == 5
 
 
-def run_settings(budget: float, max_steps: int = 20) -> RunSettings:
-    return RunSettings(budget_usd=budget, router=FAST, agent=AgentSettings(max_steps=max_steps))
+def run_settings(budget: float, max_steps: int = 20, keep_workspace: bool = False) -> RunSettings:
+    return RunSettings(budget_usd=budget, router=FAST, agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspace))
 
 
 def test_a_budget_too_small_for_the_task_stops_it_as_budget_exhausted(tmp_path: Path, llm: FakeLLM) -> None:
@@ -105,10 +110,13 @@ def test_an_agent_that_never_submits_stops_at_the_step_limit(tmp_path: Path, llm
     replies = iter([Reply(content="Let me think about it."),
                     *[Reply(content=None, tool_calls=[{"name": "bash", "arguments": {"command": "ls"}}])] * 10])
     llm.responder = lambda request: next(replies)
-    result = run_task(SEMVER, make_pool(llm.base_url), run_settings(budget=0.5, max_steps=3),
+    result = run_task(SEMVER, make_pool(llm.base_url), run_settings(budget=0.5, max_steps=3, keep_workspace=True),
                       store=TraceStore(tmp_path / "runs.sqlite"))
     assert result.outcome == "step_limit" and result.steps == 3 and len(llm.requests) == 3
     assert result.patch == ""
+    kept = Path(result.workspace)
+    assert (kept / "repo" / "semver").is_dir()  # --keep-workspaces leaves it for inspection
+    shutil.rmtree(kept)
     assert llm.requests[1]["messages"][-1] == {"role": "user", "content": NUDGE}
 
 
@@ -153,6 +161,42 @@ def test_two_workers_run_a_suite_and_a_rerun_skips_finished_tasks(tmp_path: Path
     assert len(llm.requests) == requests and len(read_jsonl(tmp_path / "out" / "predictions.jsonl")) == 3
 
 
+def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm: FakeLLM) -> None:
+    """Kill `agentroute run` mid-task; the same command continues the transcript and the spend."""
+    solver = ScriptedSolver([SEMVER])
+    reached, release = threading.Event(), threading.Event()
+
+    def responder(request: dict) -> Reply:
+        if sum(m["role"] == "assistant" for m in request["messages"]) == 3 and not release.is_set():
+            reached.set()  # the 4th call hangs until the first process is dead
+            release.wait(60)
+        return solver(request)
+
+    llm.responder = responder
+    home, out = tmp_path / "home", tmp_path / "out"
+    args = ["run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
+            "--out", str(out), "--no-memory"]
+    env = {**os.environ, "AGENTROUTE_HOME": str(home)}
+    first = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert reached.wait(120)
+    first.kill()
+    first.wait()
+    release.set()
+    run_id = f"swe-{(out / 'batch').read_text().strip()}-{SEMVER.instance_id}"
+    spent_before = TraceStore(home / "runs.sqlite").spent_nanos(run_id)
+    assert spent_before > 0 and not (out / "results.jsonl").exists()
+
+    again = run_cli(*args, env={"AGENTROUTE_HOME": str(home)})
+    assert again.returncode == 0, again.stderr
+    [row] = read_jsonl(out / "results.jsonl")
+    assert row["run_id"] == run_id and row["outcome"] == "resolved" and row["steps"] == 5
+    resumed = llm.requests[4]["messages"]  # the first call of the second process
+    assert sum(m["role"] == "assistant" for m in resumed) == 3  # it continued the transcript
+    spent = TraceStore(home / "runs.sqlite").spent_nanos(run_id)
+    assert spent > spent_before and row["spent_usd"] == pytest.approx(spent / 1e9, abs=1e-9) and row["spent_usd"] <= 0.5
+
+
 def test_without_api_keys_the_cli_says_exactly_what_to_set(tmp_path: Path) -> None:
     keys = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
     result = run_cli("run", str(SUITE / SEMVER.instance_id), "--budget", "0.5",
@@ -194,8 +238,6 @@ def test_eval_hands_predictions_to_the_swebench_harness_when_it_is_there(tmp_pat
     (package / "run_evaluation.py").write_text(f"import json, sys\njson.dump(sys.argv[1:], open({str(calls)!r}, 'w'))\n")
     predictions = tmp_path / "predictions.jsonl"
     predictions.write_text(json.dumps({"instance_id": "x", "model_name_or_path": "m", "model_patch": ""}) + "\n")
-    import os
-
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(tmp_path / "site")}
     result = run_cli("eval", str(predictions), "--run-id", "r7", "--workers", "3", env=env)
     assert result.returncode == 0, result.stderr

@@ -74,14 +74,16 @@ def _assistant_message(response: Any) -> dict[str, Any]:
 
 
 def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, checkpointer: Any = None) -> CompiledStateGraph:
-    """The coding-agent graph. Its thread id is the run id: one router, budget and trace per thread."""
+    """The coding-agent graph. One router, budget and trace per run: the `run_id` of the config's
+    `configurable`, else its thread id."""
     settings = settings or AgentSettings()
 
     def workspace_of(state: AgentState) -> Workspace:
         return Workspace(Path(state["workspace"]), settings.sandbox)
 
     def router_of(config: RunnableConfig) -> Any:
-        return route.router((config.get("configurable") or {}).get("thread_id"))
+        configurable = config.get("configurable") or {}
+        return route.router(configurable.get("run_id") or configurable.get("thread_id"))
 
     def setup(state: AgentState) -> dict[str, Any]:
         task = task_of(state["task"])

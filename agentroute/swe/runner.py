@@ -3,8 +3,9 @@
 Everything a run produces lands in its output directory as each task ends (appended and flushed,
 so a crash loses no finished task): `predictions.jsonl` in SWE-bench's format, `results.jsonl`
 (outcome, spend, steps, tier mix, evaluation), and `traces/<instance_id>.jsonl` (the decision
-trace; also in the trace store under the run id). Tasks already in `results.jsonl` are skipped,
-so re-running the same command finishes an interrupted suite.
+trace; also in the trace store under the run id). Re-running into the same directory skips the
+tasks already in `results.jsonl` and continues an interrupted task from its SQLite checkpoint
+under the same run id, so its spend (restored from the trace store) stays under one budget.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class TaskResult(BaseModel):
     patch: str = ""
     error: str | None = None
     evaluation: dict[str, Any] | None = None
+    workspace: str | None = None  # kept only with AgentSettings.keep_workspace (--keep-workspaces)
 
 
 class StepUpdate(BaseModel):
@@ -91,6 +93,11 @@ class OutputDir:
         self.predictions = path / "predictions.jsonl"
         self.results = path / "results.jsonl"
         self._lock = threading.Lock()
+        marker = path / "batch"
+        if not marker.exists():
+            marker.write_text(uuid.uuid4().hex[:8])
+        # run ids are swe-<batch>-<instance_id>: a re-run into this directory continues the same runs
+        self.batch = marker.read_text().strip()
 
     def finished(self) -> dict[str, TaskResult]:
         """Results already written (a corrupt line is an error: the file is never rewritten here)."""
@@ -130,14 +137,25 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
     route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=settings.budget_usd, store=store,
                        settings=settings.router, memory=memory, run_id=run_id,
                        task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": max_steps})
-    router = route.router(run_id)
+    router = route.router(run_id)  # an interrupted run gets its spend back from the trace store
     graph = build_agent(route, settings.agent, checkpointer=checkpointer)
-    config = {"configurable": {"thread_id": run_id}, "recursion_limit": 2 * max_steps + 10}
-    started = time.perf_counter()
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id, "run_id": run_id}, "recursion_limit": 2 * max_steps + 10}
+    start: dict[str, Any] | None = {"task": task.model_dump(mode="json")}
     state: dict[str, Any] = {}
+    ended = False
+    saved = graph.get_state(config) if checkpointer is not None else None
+    if saved is not None and saved.values:  # this run was interrupted (the process died)
+        if not saved.next:
+            ended, state = True, dict(saved.values)  # it had ended; only its outputs were not written
+        elif Path(saved.values.get("workspace", "")).is_dir():
+            start = None  # continue from the last checkpoint, in the same workspace
+        else:  # the workspace is gone: a fresh transcript, but the same run, spend and budget
+            config["configurable"]["thread_id"] = f"{run_id}-{uuid.uuid4().hex[:6]}"
+    started = time.perf_counter()
     error = None
     try:
-        for update in graph.stream({"task": task.model_dump(mode="json")}, config, stream_mode="values"):
+        updates = () if ended else graph.stream(start, config, stream_mode="values", durability="sync")
+        for update in updates:
             state = update
             if progress is not None:
                 last = next((record.tier_name for record in reversed(router.records) if record.kind == "model"), None)
@@ -152,9 +170,10 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
     outcome = state.get("outcome") or "error"
     result = TaskResult(
         instance_id=task.instance_id, run_id=run_id, outcome=outcome, spent_usd=router.ledger.snapshot().spent_usd,
-        cap_usd=settings.budget_usd, steps=state.get("steps", 0), calls=calls, tier_calls=tiers,
+        cap_usd=router.ledger.snapshot().cap_usd, steps=state.get("steps", 0), calls=calls, tier_calls=tiers,
         seconds=round(time.perf_counter() - started, 3), patch=state.get("patch", ""),
         error=error or state.get("error"), evaluation=state.get("evaluation"),
+        workspace=state.get("workspace") if settings.agent.keep_workspace else None,
     )
     if progress is not None:
         progress(StepUpdate(instance_id=task.instance_id, step=result.steps, tier=None, spent_usd=result.spent_usd,
@@ -165,11 +184,9 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
 def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: OutputDir, *, store: TraceStore,
               memory: Any = None, checkpointer: Any = None, progress: Progress | None = None) -> list[TaskResult]:
     """Run every task not already in the output directory, `settings.workers` at a time."""
-    batch = uuid.uuid4().hex[:8]
-
     def one(task: SweTask) -> TaskResult:
         result = run_task(task, pool, settings, store=store, memory=memory, checkpointer=checkpointer,
-                          batch=batch, progress=progress)
+                          batch=out.batch, progress=progress)
         out.write(result, settings.model_name, store)
         return result
 
