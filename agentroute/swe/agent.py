@@ -87,8 +87,6 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
 
     def setup(state: AgentState) -> dict[str, Any]:
         task = task_of(state["task"])
-        if state.get("workspace") and Path(state["workspace"]).is_dir():
-            return {}
         workspace = Workspace.create(task.repo_dir, base_commit=task.base_commit, settings=settings.sandbox)
         return {
             "workspace": str(workspace.root), "steps": 0, "stop": None,

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -33,7 +33,7 @@ from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import Workspace
 from agentroute.trace import TraceStore
 
-OUTCOMES = ("resolved", "unresolved", "budget_exhausted", "step_limit", "error")
+Outcome = Literal["resolved", "unresolved", "budget_exhausted", "step_limit", "error"]
 
 
 class RunSettings(BaseModel):
@@ -56,7 +56,7 @@ class TaskResult(BaseModel):
 
     instance_id: str
     run_id: str
-    outcome: str
+    outcome: Outcome
     spent_usd: float
     cap_usd: float
     steps: int
@@ -77,7 +77,7 @@ class StepUpdate(BaseModel):
     tier: str | None
     spent_usd: float
     done: bool = False
-    outcome: str | None = None
+    outcome: Outcome | None = None
 
 
 Progress = Callable[[StepUpdate], None]
@@ -154,7 +154,9 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
     started = time.perf_counter()
     error = None
     try:
-        updates = () if ended else graph.stream(start, config, stream_mode="values", durability="sync")
+        # "sync": each step's checkpoint is on disk before the next starts (LangGraph fails if given without a checkpointer)
+        durability = {"durability": "sync"} if checkpointer is not None else {}
+        updates = () if ended else graph.stream(start, config, stream_mode="values", **durability)
         for update in updates:
             state = update
             if progress is not None:
