@@ -197,6 +197,37 @@ def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm
     assert spent > spent_before and row["spent_usd"] == pytest.approx(spent / 1e9, abs=1e-9) and row["spent_usd"] <= 0.5
 
 
+def test_a_swe_bench_dataset_instance_runs_through_the_same_path(tmp_path: Path, llm: FakeLLM) -> None:
+    """A dataset row (SWE-bench's fields, JSON-string test lists) + a git checkout ahead of base_commit."""
+    task = TASKS["local__texttable-1"]
+    checkout = tmp_path / "checkouts" / "local__texttable"
+    shutil.copytree(task.repo_dir, checkout)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=checkout, check=True)
+    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=True).stdout.strip()
+    (checkout / "LATER.md").write_text("a later upstream commit the instance must not see\n")
+    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
+    subprocess.run([*git, "commit", "-qm", "later"], cwd=checkout, check=True)
+    row = {**task.model_dump(mode="json", exclude={"repo_dir", "test_cmd"}), "repo": "local/texttable", "base_commit": base,
+           "FAIL_TO_PASS": json.dumps(task.FAIL_TO_PASS), "PASS_TO_PASS": json.dumps(task.PASS_TO_PASS)}
+    dataset = tmp_path / "verified.jsonl"
+    dataset.write_text(json.dumps(row) + "\n" + json.dumps({**row, "instance_id": "not-checked-out"}) + "\n")
+    llm.responder = ScriptedSolver([task])
+    out = tmp_path / "out"
+    result = run_cli("run", str(dataset), "--checkout", str(tmp_path / "checkouts"), "--instance", task.instance_id,
+                     "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)), "--out", str(out), "--no-memory",
+                     env={"AGENTROUTE_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    [row] = read_jsonl(out / "results.jsonl")
+    assert row["instance_id"] == task.instance_id and row["outcome"] == "resolved"
+    listing = next(m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "tool")
+    assert "LATER.md" not in listing  # the workspace is the instance's base commit
+    [prediction] = read_jsonl(out / "predictions.jsonl")
+    assert "LATER.md" not in prediction["model_patch"] and prediction["model_patch"].startswith("diff --git")
+
+
 def test_without_api_keys_the_cli_says_exactly_what_to_set(tmp_path: Path) -> None:
     keys = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
     result = run_cli("run", str(SUITE / SEMVER.instance_id), "--budget", "0.5",
