@@ -66,6 +66,16 @@ def validate_cap(cap_usd: float) -> int:
     return nanos_down(cap_usd)
 
 
+def parse_budget(text: str, source: str) -> float:
+    """A budget written as text (an environment variable, a config value), validated."""
+    try:
+        cap_usd = float(text)
+    except ValueError:
+        raise BudgetError(f"{source}: budget must be a number of USD, got {text!r}") from None
+    validate_cap(cap_usd)
+    return cap_usd
+
+
 def worst_case_nanos(price: Price, prompt_tokens: int, max_tokens: int) -> int:
     """Upper bound of a call's cost: every prompt token at the dearest input rate, full output."""
     return nanos_up((prompt_tokens * price.worst_input_rate + max_tokens * price.output) / 1e6)

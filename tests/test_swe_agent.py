@@ -7,12 +7,15 @@ writes the fix with the edit tool, runs the tests in the sandbox and submits. Ev
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -142,7 +145,16 @@ def test_two_workers_run_a_suite_and_a_rerun_skips_finished_tasks(tmp_path: Path
     suite = tmp_path / "suite"
     for task in chosen:
         shutil.copytree(SUITE / task.instance_id, suite / task.instance_id)
-    llm.responder = ScriptedSolver(chosen)
+    solver = ScriptedSolver(chosen)
+    together = threading.Barrier(2, timeout=60)  # broken (and the test fails) unless two tasks call at once
+    first_calls = iter(range(2))
+
+    def responder(request: dict) -> Reply:
+        if sum(m["role"] == "assistant" for m in request["messages"]) == 0 and next(first_calls, None) is not None:
+            together.wait()
+        return solver(request)
+
+    llm.responder = responder
     args = ("run", str(suite), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)), "--workers", "2",
             "--out", str(tmp_path / "out"), "--no-memory")
     env = {"AGENTROUTE_HOME": str(tmp_path / "home")}
@@ -159,6 +171,15 @@ def test_two_workers_run_a_suite_and_a_rerun_skips_finished_tasks(tmp_path: Path
     assert again.returncode == 0, again.stderr
     assert "3 of 3 tasks already have results" in again.stdout and "3 resolved" in again.stdout
     assert len(llm.requests) == requests and len(read_jsonl(tmp_path / "out" / "predictions.jsonl")) == 3
+    assert not together.broken
+
+    changed = list(args)
+    changed[changed.index("--budget") + 1] = "0.25"
+    assert_one_line_error(run_cli(*changed, env=env), "continues a run started with budget_usd=0.5")
+    with (tmp_path / "out" / "lock").open("w") as held:  # another process is writing there
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert_one_line_error(run_cli(*args, env=env), "another agentroute run is writing to")
+    assert_one_line_error(run_cli(*args[:-3], "--out", str(pool_file(tmp_path, llm)), "--no-memory", env=env), "is a file")
 
 
 def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm: FakeLLM) -> None:
@@ -183,7 +204,7 @@ def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm
     first.kill()
     first.wait()
     release.set()
-    run_id = f"swe-{(out / 'batch').read_text().strip()}-{SEMVER.instance_id}"
+    run_id = f"swe-{json.loads((out / 'run.json').read_text())['batch']}-{SEMVER.instance_id}"
     spent_before = TraceStore(home / "runs.sqlite").spent_nanos(run_id)
     assert spent_before > 0 and not (out / "results.jsonl").exists()
 
@@ -195,6 +216,37 @@ def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm
     assert sum(m["role"] == "assistant" for m in resumed) == 3  # it continued the transcript
     spent = TraceStore(home / "runs.sqlite").spent_nanos(run_id)
     assert spent > spent_before and row["spent_usd"] == pytest.approx(spent / 1e9, abs=1e-9) and row["spent_usd"] <= 0.5
+
+
+def test_ctrl_c_stops_before_the_next_call_and_the_same_command_continues(tmp_path: Path, llm: FakeLLM) -> None:
+    solver = ScriptedSolver([SEMVER])
+    reached, release = threading.Event(), threading.Event()
+
+    def responder(request: dict) -> Reply:
+        if sum(m["role"] == "assistant" for m in request["messages"]) == 1 and not release.is_set():
+            reached.set()  # the 2nd call waits until Ctrl-C has been pressed
+            release.wait(60)
+        return solver(request)
+
+    llm.responder = responder
+    home, out = tmp_path / "home", tmp_path / "out"
+    args = ["run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
+            "--out", str(out), "--no-memory"]
+    first = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env={**os.environ, "AGENTROUTE_HOME": str(home)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert reached.wait(120)
+    first.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    release.set()
+    _, stderr = first.communicate(timeout=60)
+    assert first.returncode == 130 and "interrupted" in stderr
+    assert len(llm.requests) == 2  # the call in flight finished; no new call was made
+    assert not (out / "results.jsonl").exists()
+
+    again = run_cli(*args, env={"AGENTROUTE_HOME": str(home)})
+    assert again.returncode == 0, again.stderr
+    [row] = read_jsonl(out / "results.jsonl")
+    assert row["outcome"] == "resolved" and row["steps"] == 5 and len(llm.requests) == 5
 
 
 def test_a_swe_bench_dataset_instance_runs_through_the_same_path(tmp_path: Path, llm: FakeLLM) -> None:
@@ -246,12 +298,17 @@ def test_eval_scores_predictions_locally_against_the_tasks(tmp_path: Path) -> No
     result = run_cli("eval", str(predictions), "--tasks", str(SUITE), env={"AGENTROUTE_HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert "resolved 1 of 2" in result.stdout and "empty patch" in result.stdout
+    predictions.write_text("")
+    assert_one_line_error(run_cli("eval", str(predictions), "--tasks", str(SUITE)), "no predictions")
+    predictions.write_text('{"model_patch": ""}\n')
+    assert_one_line_error(run_cli("eval", str(predictions), "--tasks", str(SUITE)), "not a SWE-bench prediction")
 
 
 def test_eval_without_docker_or_swebench_says_so_in_one_line(tmp_path: Path) -> None:
     predictions = tmp_path / "predictions.jsonl"
     predictions.write_text(json.dumps({"instance_id": "x", "model_name_or_path": "m", "model_patch": ""}) + "\n")
-    result = run_cli("eval", str(predictions), env={"PATH": "/usr/bin:/bin"})
+    (tmp_path / "empty-bin").mkdir()
+    result = run_cli("eval", str(predictions), env={"PATH": str(tmp_path / "empty-bin")})  # no docker on PATH
     assert_one_line_error(result, "cannot run the SWE-bench harness here")
     assert "--tasks" in result.stderr
 

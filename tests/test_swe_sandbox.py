@@ -107,6 +107,26 @@ def test_tool_mistakes_become_replies_not_crashes(workspace: Workspace) -> None:
     assert "occurs 0 times" in run_tool(workspace, "edit", '{"path": "pkg/core.py", "old_text": "nope", "new_text": "x"}').content
     assert "exists" in run_tool(workspace, "edit", '{"path": "pkg/core.py", "old_text": "", "new_text": "x"}').content
     assert run_tool(workspace, "submit", "{}").submitted
+    assert "error:" in run_tool(workspace, "edit", '{"path": "pkg/core.py/x", "old_text": "", "new_text": "x"}').content
+    assert "error:" in run_tool(workspace, "edit", '{"path": "pkg/u.py", "old_text": "", "new_text": "\\ud800"}').content
+
+
+def test_commands_with_odd_bytes_or_huge_text_still_run(workspace: Workspace) -> None:
+    assert "exit code" in run_tool(workspace, "bash", '{"command": "echo a\\u0000b"}').content
+    huge = "x" * 300_000  # larger than one argv string may be
+    reply = run_tool(workspace, "bash", '{"command": "echo ' + huge + ' | wc -c"}').content
+    assert "300001" in reply and "exit code: 0" in reply
+
+
+def test_git_settings_planted_by_a_command_cannot_write_outside(workspace: Workspace, tmp_path: Path) -> None:
+    """Hooks, fsmonitor and filters in .git run when agentroute takes the diff: they stay confined."""
+    planted = [tmp_path / name for name in ("fsmonitor", "filter", "hook")]
+    workspace.run(f"git config core.fsmonitor 'touch {planted[0]}'; git config filter.x.clean 'touch {planted[1]}; cat';"
+                  f" echo '* filter=x' > .gitattributes; printf '#!/bin/sh\\ntouch {planted[2]}\\n' > .git/hooks/pre-commit;"
+                  " chmod +x .git/hooks/pre-commit; echo change >> pkg/core.py")
+    patch = workspace.diff()
+    assert "+change" in patch
+    assert not any(path.exists() for path in planted)
 
 
 def test_diff_is_the_agent_change_as_a_patch(workspace: Workspace) -> None:

@@ -11,7 +11,7 @@ import pytest
 from cli import assert_one_line_error, run_cli
 
 from agentroute.errors import ConfigError
-from agentroute.swe.evaluate import evaluate_patch, validate_task
+from agentroute.swe.evaluate import evaluate_patch, parse_statuses, validate_task
 from agentroute.swe.task import load_tasks, select_tasks
 
 SUITE = Path(__file__).resolve().parents[1] / "evals" / "swe"
@@ -63,15 +63,42 @@ def test_a_patch_that_empties_the_test_file_cannot_fake_a_pass() -> None:
 
 def write_task(root: Path, **overrides) -> Path:
     task_dir = root / "task"
-    (task_dir / "repo").mkdir(parents=True)
+    (task_dir / "repo").mkdir(parents=True, exist_ok=True)
     fields = {"instance_id": "t-1", "problem_statement": "x is wrong", "FAIL_TO_PASS": ["tests/test_x.py::test_x"]}
     fields.update(overrides)
     (task_dir / "task.json").write_text(json.dumps(fields))
     return task_dir
 
 
+def test_statuses_come_from_the_summary_and_a_teardown_error_is_not_a_pass() -> None:
+    output = """PASSED tests/test_t.py::test_a
+=========================== short test summary info ============================
+PASSED tests/test_t.py::test_b
+PASSED tests/test_t.py::test_c
+ERROR tests/test_t.py::test_c - RuntimeError: teardown
+FAILED tests/test_t.py::test_a - assert 1 == 2
+PASSED tests/test_t.py::test_p[1.2.3-]
+"""
+    assert parse_statuses(output) == {"tests/test_t.py::test_a": "FAILED", "tests/test_t.py::test_b": "PASSED",
+                                      "tests/test_t.py::test_c": "ERROR", "tests/test_t.py::test_p[1.2.3-]": "PASSED"}
+    assert parse_statuses("PASSED tests/test_t.py::test_a\n") == {}  # printed by a test, not a summary
+
+
+def test_a_test_that_prints_a_pass_line_is_still_a_failure(tmp_path: Path) -> None:
+    repo = tmp_path / "task" / "repo"
+    (repo / "tests").mkdir(parents=True)
+    (repo / "tests" / "test_t.py").write_text(
+        "def test_a():\n    print('PASSED tests/test_t.py::test_a')\n    assert False\n\ndef test_b():\n    pass\n")
+    task_dir = write_task(tmp_path, FAIL_TO_PASS=["tests/test_t.py::test_a"], PASS_TO_PASS=["tests/test_t.py::test_b"])
+    [task] = load_tasks(task_dir)
+    verdict = evaluate_patch(task, "diff --git a/x.txt b/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/x.txt\n@@ -0,0 +1 @@\n+x\n")
+    assert verdict.fail_to_pass == {"tests/test_t.py::test_a": "FAILED"} and not verdict.resolved
+
+
 @pytest.mark.parametrize("problem, expected", [
     ("missing", "does not exist"),
+    ("bad instance id", "instance_id"),
+    ("base_commit without git", "needs a git checkout"),
     ("empty dir", "no tasks under"),
     ("bad json", "not valid JSON"),
     ("no tests", "FAIL_TO_PASS"),
@@ -85,6 +112,10 @@ def test_bad_task_input_is_one_config_error(tmp_path: Path, problem: str, expect
     elif problem == "bad json":
         path = write_task(tmp_path)
         (path / "task.json").write_text('{"instance_id": "t-1",')
+    elif problem == "bad instance id":
+        path = write_task(tmp_path, instance_id="../../escape")
+    elif problem == "base_commit without git":
+        path = write_task(tmp_path, base_commit="abc123")
     elif problem == "no tests":
         path = write_task(tmp_path, FAIL_TO_PASS=[])
     elif problem == "no repo":

@@ -11,6 +11,8 @@ import typer
 from agentroute.cli.output import console, fail
 from agentroute.cli.run_cmd import CheckoutOption, InstanceOption, TaskArgument
 
+DEFAULT_DATASET = "princeton-nlp/SWE-bench_Verified"
+
 
 def _read_predictions(path: Path) -> dict[str, str]:
     from agentroute.config_files import read_text
@@ -25,6 +27,8 @@ def _read_predictions(path: Path) -> dict[str, str]:
             patches[str(row["instance_id"])] = str(row.get("model_patch") or "")
         except (json.JSONDecodeError, KeyError, TypeError):
             raise ConfigError(f"{path}:{number}: not a SWE-bench prediction (instance_id, model_patch)") from None
+    if not patches:
+        raise ConfigError(f"{path}: no predictions in it")
     return patches
 
 
@@ -33,7 +37,7 @@ def evaluate(
     tasks: Annotated[Optional[Path], typer.Option(
         "--tasks", help="Evaluate here, without Docker, against these tasks (task/suite directory or dataset file).")] = None,
     checkout: CheckoutOption = None,
-    dataset: Annotated[str, typer.Option("--dataset", help="SWE-bench dataset name for the official harness.")] = "princeton-nlp/SWE-bench_Verified",
+    dataset: Annotated[str, typer.Option("--dataset", help="SWE-bench dataset name for the official harness.")] = DEFAULT_DATASET,
     run_id: Annotated[str, typer.Option("--run-id", help="Run id for the official harness's reports.")] = "agentroute",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Parallel evaluations (official harness).")] = 1,
 ) -> None:

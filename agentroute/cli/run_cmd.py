@@ -81,16 +81,16 @@ def run(
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
     require_keys(pool)
-    output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem)
+    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers,
+                           agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
+                                               sandbox=SandboxSettings(timeout=command_timeout)))
+    output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem, settings, pool)
     done = output.finished()
     todo = [task for task in tasks if task.instance_id not in done]
     if done:
         console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")
     if not landlock_abi():
         console.print("[yellow]warning:[/] this kernel has no Landlock: commands run without write or network confinement.")
-    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers,
-                           agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
-                                               sandbox=SandboxSettings(timeout=command_timeout)))
     experience = None
     if not no_memory:
         from agentroute.memory.store import ExperienceMemory, where_memory_lives
@@ -100,7 +100,7 @@ def run(
     trace_store = TraceStore(store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
-    with Progress(*columns, console=console) as progress:
+    with output, Progress(*columns, console=console) as progress:
         rows = {task.instance_id: progress.add_task(task.instance_id, total=max_steps, status="queued") for task in todo}
 
         def show(update: StepUpdate) -> None:
@@ -108,8 +108,12 @@ def run(
                       else f"step {update.step} · {update.tier or '-'} · ${update.spent_usd:.4f}")
             progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
 
-        results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                            checkpointer=sqlite_checkpointer(), progress=show)
+        try:
+            results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
+                                checkpointer=sqlite_checkpointer(), progress=show)
+        except KeyboardInterrupt:
+            fail("interrupted: running tasks stopped before their next model call; "
+                 "the same command continues them from their checkpoints", code=130)
     _summary([*done.values(), *results] if done else results, [tier.name for tier in pool.tiers], budget)
     console.print(f"predictions: {output.predictions}\nresults: {output.results}\ntraces: {output.traces}/"
                   f"  (or agentroute trace RUN_ID; run ids are in results.jsonl)")

@@ -34,6 +34,10 @@ Find the cause, fix it in the source with the smallest sound change, check the f
 Tools: `bash` runs one command in the repository root ({timeout:g}s limit, no network, output truncated), `edit` replaces exact text in a file, `submit` ends the task with the repository's changes as the patch.
 Use one tool per reply. Do not change existing tests unless the issue requires it."""
 
+class TaskInterrupted(Exception):
+    """The run was asked to stop (Ctrl-C); the task resumes from its last checkpoint next time."""
+
+
 NUDGE = "Reply with a tool call: bash to explore or test, edit to change a file, submit when the fix is done."
 
 
@@ -75,7 +79,7 @@ def _assistant_message(response: Any) -> dict[str, Any]:
 
 def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, checkpointer: Any = None) -> CompiledStateGraph:
     """The coding-agent graph. One router, budget and trace per run: the `run_id` of the config's
-    `configurable`, else its thread id."""
+    `configurable`, else its thread id. A `stop` event there, once set, interrupts before the next call."""
     settings = settings or AgentSettings()
 
     def workspace_of(state: AgentState) -> Workspace:
@@ -95,6 +99,9 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
         }
 
     def model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        stop = (config.get("configurable") or {}).get("stop")
+        if stop is not None and stop.is_set():
+            raise TaskInterrupted()
         router = router_of(config)
         try:
             # an explicit "auto": OpenAI's default, and what makes llama.cpp's server call tools at all
@@ -149,4 +156,5 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
     builder.add_conditional_edges("model", after_model, ["tools", "finish"])
     builder.add_conditional_edges("tools", after_tools, ["model", "finish"])
     builder.add_edge("finish", END)
-    return builder.compile(checkpointer=checkpointer)
+    # two supersteps per step (model, tools) plus setup and finish: LangGraph's default of 25 is too few
+    return builder.compile(checkpointer=checkpointer).with_config(recursion_limit=2 * settings.max_steps + 10)

@@ -14,18 +14,30 @@ from pydantic import BaseModel
 from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import SandboxSettings, Workspace, patched_files
 
-EVALUATION_SANDBOX = SandboxSettings(timeout=900, output_limit=4_000_000)
+# the summary that decides a task is at the end of pytest's output: the tail must hold it whole
+EVALUATION_SANDBOX = SandboxSettings(timeout=900, output_limit=16_000_000)
 _RESULT_LINE = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\s+(.+?)(?:\s+-\s.*)?$", re.MULTILINE)
+_SUMMARY = re.compile(r"^=+ short test summary info =+$", re.MULTILINE)
 MISSING = "MISSING"
+
+
+def parse_statuses(output: str) -> dict[str, str]:
+    """Test id → status from pytest's `-rA` short summary (what tests print before it is ignored).
+    A test reported twice (passed, then errored in teardown) keeps the status that is not PASSED."""
+    summaries = list(_SUMMARY.finditer(output))
+    statuses: dict[str, str] = {}
+    if summaries:
+        for status, test in _RESULT_LINE.findall(output[summaries[-1].end():]):
+            if statuses.get(test.strip(), "PASSED") == "PASSED":
+                statuses[test.strip()] = status
+    return statuses
 
 
 def run_tests(workspace: Workspace, task: SweTask) -> dict[str, str]:
     """Run the task's tests in the workspace: test id → PASSED, FAILED, ERROR, … or MISSING."""
     command = f"{task.test_cmd} {' '.join(shlex.quote(test) for test in task.tests)}"
     result = workspace.run(command, timeout=EVALUATION_SANDBOX.timeout, output_limit=EVALUATION_SANDBOX.output_limit)
-    reported: dict[str, str] = {}
-    for status, test in _RESULT_LINE.findall(result.output):
-        reported.setdefault(test.strip(), status)
+    reported = parse_statuses(result.output)
     return {test: reported.get(test, MISSING) for test in task.tests}
 
 

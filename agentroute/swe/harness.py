@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEFAULT_DATASET = "princeton-nlp/SWE-bench_Verified"
-
 
 def harness_problem() -> str | None:
     """Why the harness cannot run here, or None when it can."""

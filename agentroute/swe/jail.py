@@ -54,11 +54,22 @@ def _write_rights(abi: int) -> int:
     return rights
 
 
-def confine(root: str) -> int:
-    """Restrict this process (and what it execs) to writing under `root`; returns the Landlock ABI."""
+def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    abi = libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return libc
+
+
+def abi_version() -> int:
+    """The kernel's Landlock ABI version, 0 when it has none (a query: restricts nothing)."""
+    version = _libc().syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(0, int(version))
+
+
+def confine(root: str) -> int:
+    """Restrict this process (and what it execs) to writing under `root`; returns the Landlock ABI."""
+    libc = _libc()
+    abi = abi_version()
     if abi < 1:
         raise OSError(ctypes.get_errno(), "Landlock is not available on this kernel")
     rights = _write_rights(abi)

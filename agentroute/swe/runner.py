@@ -10,6 +10,7 @@ under the same run id, so its spend (restored from the trace store) stays under 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import time
@@ -24,11 +25,11 @@ from pydantic import BaseModel, Field
 
 from agentroute.app import AgentRoute
 from agentroute.config_files import error_line
-from agentroute.errors import AgentRouteError
+from agentroute.errors import AgentRouteError, ConfigError
 from agentroute.policies import DEFAULT_POLICY
 from agentroute.pool import Pool
 from agentroute.router import RouterSettings
-from agentroute.swe.agent import AgentSettings, build_agent
+from agentroute.swe.agent import AgentSettings, TaskInterrupted, build_agent
 from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import Workspace
 from agentroute.trace import TraceStore
@@ -83,21 +84,70 @@ class StepUpdate(BaseModel):
 Progress = Callable[[StepUpdate], None]
 
 
-class OutputDir:
-    """The run's output files, appended one finished task at a time (thread-safe)."""
+class RunIdentity(BaseModel):
+    """What a re-run into the same output directory must repeat to continue its runs."""
 
-    def __init__(self, path: Path) -> None:
+    batch: str
+    budget_usd: float
+    policy: str
+    pool: str
+    max_steps: int
+
+
+class OutputDir:
+    """The run's output files, appended one finished task at a time (thread-safe).
+
+    One process at a time: it holds an exclusive lock on the directory until `close`. Its
+    `run.json` fixes the batch id (run ids are swe-<batch>-<instance_id>) and the options a
+    re-run must repeat, so a continued task keeps one budget."""
+
+    def __init__(self, path: Path, settings: RunSettings, pool: Pool) -> None:
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"output directory {path} is a file")
         self.path = path
         self.traces = path / "traces"
-        self.traces.mkdir(parents=True, exist_ok=True)
         self.predictions = path / "predictions.jsonl"
         self.results = path / "results.jsonl"
         self._lock = threading.Lock()
-        marker = path / "batch"
-        if not marker.exists():
-            marker.write_text(uuid.uuid4().hex[:8])
-        # run ids are swe-<batch>-<instance_id>: a re-run into this directory continues the same runs
-        self.batch = marker.read_text().strip()
+        try:
+            self.traces.mkdir(parents=True, exist_ok=True)
+            self._held = (path / "lock").open("w")
+        except OSError as error:
+            raise ConfigError(f"cannot write to output directory {path}: {error.strerror}") from None
+        try:
+            fcntl.flock(self._held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._held.close()
+            raise ConfigError(f"another agentroute run is writing to {path}; wait for it or use another --out") from None
+        self.identity = self._identity(settings, pool)
+        self.batch = self.identity.batch
+
+    def _identity(self, settings: RunSettings, pool: Pool) -> RunIdentity:
+        wanted = RunIdentity(batch=uuid.uuid4().hex[:8], budget_usd=settings.budget_usd, policy=settings.policy,
+                             pool=pool.source, max_steps=settings.agent.max_steps)
+        saved_file = self.path / "run.json"
+        if not saved_file.exists():
+            saved_file.write_text(wanted.model_dump_json(indent=2))
+            return wanted
+        try:
+            saved = RunIdentity.model_validate_json(saved_file.read_text())
+        except ValueError:
+            raise ConfigError(f"{saved_file} is not an agentroute run file; use another --out") from None
+        differ = [name for name in ("budget_usd", "policy", "pool", "max_steps") if getattr(saved, name) != getattr(wanted, name)]
+        if differ:
+            was = ", ".join(f"{name}={getattr(saved, name)}" for name in differ)
+            raise ConfigError(f"{self.path} continues a run started with {was}; repeat those options or use another --out")
+        return saved
+
+    def close(self) -> None:
+        """Release the directory."""
+        self._held.close()
+
+    def __enter__(self) -> OutputDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def finished(self) -> dict[str, TaskResult]:
         """Results already written (a corrupt line is an error: the file is never rewritten here)."""
@@ -130,8 +180,10 @@ def _tier_calls(route: AgentRoute, run_id: str) -> tuple[int, dict[str, int]]:
 
 
 def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceStore, memory: Any = None,
-             checkpointer: Any = None, batch: str = "", progress: Progress | None = None) -> TaskResult:
-    """Run the agent on one task under its own budget; never raises for the task's own failure."""
+             checkpointer: Any = None, batch: str = "", progress: Progress | None = None,
+             stop: threading.Event | None = None) -> TaskResult:
+    """Run the agent on one task under its own budget; never raises for the task's own failure.
+    Raises TaskInterrupted (leaving the workspace for a resume) once `stop` is set."""
     run_id = f"swe-{batch or uuid.uuid4().hex[:8]}-{task.instance_id}"
     max_steps = settings.agent.max_steps
     route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=settings.budget_usd, store=store,
@@ -139,7 +191,7 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
                        task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": max_steps})
     router = route.router(run_id)  # an interrupted run gets its spend back from the trace store
     graph = build_agent(route, settings.agent, checkpointer=checkpointer)
-    config: dict[str, Any] = {"configurable": {"thread_id": run_id, "run_id": run_id}, "recursion_limit": 2 * max_steps + 10}
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id, "run_id": run_id, "stop": stop}}
     start: dict[str, Any] | None = {"task": task.model_dump(mode="json")}
     state: dict[str, Any] = {}
     ended = False
@@ -163,6 +215,8 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
                 last = next((record.tier_name for record in reversed(router.records) if record.kind == "model"), None)
                 progress(StepUpdate(instance_id=task.instance_id, step=state.get("steps", 0), tier=last,
                                     spent_usd=router.ledger.snapshot().spent_usd))
+    except TaskInterrupted:
+        raise
     except Exception as failure:  # a crash of the agent itself (bad repo, git failure…) ends this task only
         error = error_line(failure)
         router.finish("error")
@@ -186,9 +240,11 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
 def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: OutputDir, *, store: TraceStore,
               memory: Any = None, checkpointer: Any = None, progress: Progress | None = None) -> list[TaskResult]:
     """Run every task not already in the output directory, `settings.workers` at a time."""
+    stop = threading.Event()
+
     def one(task: SweTask) -> TaskResult:
         result = run_task(task, pool, settings, store=store, memory=memory, checkpointer=checkpointer,
-                          batch=out.batch, progress=progress)
+                          batch=out.batch, progress=progress, stop=stop)
         out.write(result, settings.model_name, store)
         return result
 
@@ -196,7 +252,8 @@ def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: Outp
         futures = [executor.submit(one, task) for task in tasks]
         try:
             return [future.result() for future in futures]
-        except BaseException:  # Ctrl-C: queued tasks are dropped, running ones finish and are written
+        except BaseException:  # Ctrl-C: queued tasks are dropped, running ones stop before their next call
+            stop.set()
             for future in futures:
                 future.cancel()
             raise

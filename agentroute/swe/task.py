@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agentroute.config_files import one_line, parse_text, read_text
 from agentroute.errors import ConfigError
@@ -26,7 +26,7 @@ class SweTask(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    instance_id: str = Field(min_length=1)
+    instance_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # it names output files
     repo: str = ""
     base_commit: str | None = None
     problem_statement: str = Field(min_length=1)
@@ -47,6 +47,12 @@ class SweTask(BaseModel):
             except json.JSONDecodeError:
                 return value
         return value
+
+    @model_validator(mode="after")
+    def _base_commit_needs_git(self) -> SweTask:
+        if self.base_commit and not (self.repo_dir / ".git").exists():
+            raise ValueError(f"base_commit {self.base_commit} needs a git checkout, and {self.repo_dir} is not one")
+        return self
 
     @property
     def tests(self) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agentroute.config_files import error_line
 from agentroute.swe.workspace import Workspace
 
 
@@ -75,5 +76,8 @@ def run_tool(workspace: Workspace, name: str, arguments: str) -> ToolResult:
         values = [args.get(key) for key in ("path", "old_text", "new_text")]
         if not all(isinstance(value, str) for value in values) or not values[0]:
             return ToolResult(content="error: edit needs `path`, `old_text` and `new_text` strings")
-        return ToolResult(content=_edit(workspace, *values))
+        try:
+            return ToolResult(content=_edit(workspace, *values))
+        except (OSError, ValueError) as error:  # a directory in the way, text that cannot be encoded, …
+            return ToolResult(content=f"error: {error_line(error)}")
     return ToolResult(content=f"error: unknown tool {name!r}; the tools are bash, edit and submit")

@@ -2,7 +2,7 @@
 
 Layout of one workspace root (a fresh temporary directory per task):
 `repo/` (the copy the agent works on, a git repository whose first commit is the task's base),
-`home/` and `tmp/` (HOME and TMPDIR of the agent's commands), `output` (the last command's output).
+`home/` and `tmp/` (HOME and TMPDIR of the agent's commands).
 
 What a command run here gets (see docs/swe.md for what is and is not guaranteed):
 - a clean environment: PATH (this Python's bin first), HOME, TMPDIR, locale, and nothing else —
@@ -23,10 +23,12 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import BaseModel, Field
 
 from agentroute.errors import AgentRouteError
+from agentroute.swe.jail import abi_version
 
 JAIL = Path(__file__).with_name("jail.py")
 _GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
@@ -58,13 +60,8 @@ class CommandResult(BaseModel):
 
 @cache
 def landlock_abi() -> int:
-    """The kernel's Landlock ABI version, 0 when Landlock is unavailable (no side effects)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    version = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
-    return max(0, int(version))
+    """The kernel's Landlock ABI version, 0 when Landlock is unavailable (cached)."""
+    return abi_version()
 
 
 def clean_environment(root: Path) -> dict[str, str]:
@@ -87,15 +84,15 @@ def clean_environment(root: Path) -> dict[str, str]:
     }
 
 
-def _head_and_tail(path: Path, limit: int) -> tuple[str, int]:
+def _head_and_tail(handle: BinaryIO, limit: int) -> tuple[str, int]:
     """The file's text, or its first and last limit/2 characters and how many were left out."""
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        if size <= limit:
-            return handle.read().decode("utf-8", "replace"), 0
-        head = handle.read(limit // 2).decode("utf-8", "replace")
-        handle.seek(size - limit // 2)
-        tail = handle.read().decode("utf-8", "replace")
+    size = os.fstat(handle.fileno()).st_size
+    handle.seek(0)
+    if size <= limit:
+        return handle.read().decode("utf-8", "replace"), 0
+    head = handle.read(limit // 2).decode("utf-8", "replace")
+    handle.seek(size - limit // 2)
+    tail = handle.read().decode("utf-8", "replace")
     elided = size - 2 * (limit // 2)
     return f"{head}\n[… {elided} bytes of output elided …]\n{tail}", elided
 
@@ -133,8 +130,13 @@ class Workspace:
             raise
         return workspace
 
+    def _confine(self, argv: list[str]) -> list[str]:
+        """`argv` run through the Landlock launcher (when the kernel has Landlock)."""
+        return [sys.executable, "-I", str(JAIL), str(self.root), *argv] if self.confined else argv
+
     def _git(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["git", *_GIT_IDENTITY, *args], cwd=self.repo, input=stdin, text=True,
+        # confined too: the agent's commands can change .git/config (hooks, fsmonitor, filters)
+        result = subprocess.run(self._confine(["git", *_GIT_IDENTITY, *args]), cwd=self.repo, input=stdin, text=True,
                                 capture_output=True, env=clean_environment(self.root))
         if check and result.returncode != 0:
             raise AgentRouteError(f"git {args[0]} failed in {self.repo}: {(result.stderr or result.stdout).strip()[:300]}")
@@ -156,14 +158,17 @@ class Workspace:
         self._git("tag", "-f", "agentroute-base")
 
     def run(self, command: str, *, timeout: float | None = None, output_limit: int | None = None) -> CommandResult:
-        """Run a shell command in the repository, sandboxed; never raises for the command's failure."""
+        """Run a shell command in the repository, sandboxed; never raises for the command's failure.
+
+        The command text and its output live in files outside the workspace (the output file is
+        unlinked), so a command cannot swap them for a FIFO or a symlink."""
         timeout = timeout or self.settings.timeout
-        shell = ["bash", "-c", command]
-        argv = [sys.executable, "-I", str(JAIL), str(self.root), *shell] if self.confined else shell
-        output_file = self.root / "output"
-        with output_file.open("wb") as sink:
-            process = subprocess.Popen(argv, cwd=self.repo, env=clean_environment(self.root), stdin=subprocess.DEVNULL,
-                                       stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", prefix="agentroute-cmd-", errors="replace") as script, \
+                tempfile.TemporaryFile(prefix="agentroute-out-") as sink:
+            script.write(command)
+            script.flush()
+            process = subprocess.Popen(self._confine(["bash", script.name]), cwd=self.repo, env=clean_environment(self.root),
+                                       stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
             timed_out = False
             try:
                 exit_code: int | None = process.wait(timeout=timeout)
@@ -171,7 +176,7 @@ class Workspace:
                 timed_out, exit_code = True, None
             self._kill_group(process.pid)
             process.wait()
-        output, elided = _head_and_tail(output_file, output_limit or self.settings.output_limit)
+            output, elided = _head_and_tail(sink, output_limit or self.settings.output_limit)
         return CommandResult(command=command, exit_code=exit_code, output=output, timed_out=timed_out, elided_chars=elided)
 
     @staticmethod
