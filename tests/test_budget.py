@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentroute.budget import BudgetLedger, validate_cap, worst_case_nanos
+from agentroute.budget import BudgetLedger, parse_budget, validate_cap, worst_case_nanos
 from agentroute.errors import BudgetError
 from agentroute.money import nanos_down, nanos_up
 from agentroute.pool import Price
@@ -124,3 +124,10 @@ def test_money_rounding_is_cautious() -> None:
     assert nanos_up(1e-10) == 1
     assert nanos_down(0.3) == 300_000_000
     assert nanos_down(1.9999999999) == 1_999_999_999
+
+
+def test_a_budget_from_text_is_a_positive_number_or_one_clear_error() -> None:
+    assert parse_budget("0.25", "AGENTROUTE_BUDGET") == 0.25
+    for text in ("abc", "-1", "0", "nan"):
+        with pytest.raises(BudgetError):
+            parse_budget(text, "AGENTROUTE_BUDGET")

@@ -22,6 +22,7 @@ import pytest
 from cli import assert_one_line_error, run_cli
 from conftest import FAST, POOL_TOML
 from fakellm import FakeLLM, Reply
+from gitrepo import checkout_of, commit_all
 from scripted_solver import ScriptedSolver
 
 from agentroute.memory.store import ExperienceMemory
@@ -182,14 +183,15 @@ def test_two_workers_run_a_suite_and_a_rerun_skips_finished_tasks(tmp_path: Path
     assert_one_line_error(run_cli(*args[:-3], "--out", str(pool_file(tmp_path, llm)), "--no-memory", env=env), "is a file")
 
 
-def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm: FakeLLM) -> None:
-    """Kill `agentroute run` mid-task; the same command continues the transcript and the spend."""
+def start_and_hold(tmp_path: Path, llm: FakeLLM, *, at_call: int):
+    """Start `agentroute run` on SEMVER in a child process and hold its call number `at_call` until
+    `release` is set: (process, release, args, home, out)."""
     solver = ScriptedSolver([SEMVER])
     reached, release = threading.Event(), threading.Event()
 
     def responder(request: dict) -> Reply:
-        if sum(m["role"] == "assistant" for m in request["messages"]) == 3 and not release.is_set():
-            reached.set()  # the 4th call hangs until the first process is dead
+        if sum(m["role"] == "assistant" for m in request["messages"]) == at_call - 1 and not release.is_set():
+            reached.set()
             release.wait(60)
         return solver(request)
 
@@ -197,10 +199,15 @@ def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm
     home, out = tmp_path / "home", tmp_path / "out"
     args = ["run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
             "--out", str(out), "--no-memory"]
-    env = {**os.environ, "AGENTROUTE_HOME": str(home)}
-    first = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env={**os.environ, "AGENTROUTE_HOME": str(home)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert reached.wait(120)
+    return process, release, args, home, out
+
+
+def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm: FakeLLM) -> None:
+    """Kill `agentroute run` mid-task; the same command continues the transcript and the spend."""
+    first, release, args, home, out = start_and_hold(tmp_path, llm, at_call=4)
     first.kill()
     first.wait()
     release.set()
@@ -219,22 +226,7 @@ def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm
 
 
 def test_ctrl_c_stops_before_the_next_call_and_the_same_command_continues(tmp_path: Path, llm: FakeLLM) -> None:
-    solver = ScriptedSolver([SEMVER])
-    reached, release = threading.Event(), threading.Event()
-
-    def responder(request: dict) -> Reply:
-        if sum(m["role"] == "assistant" for m in request["messages"]) == 1 and not release.is_set():
-            reached.set()  # the 2nd call waits until Ctrl-C has been pressed
-            release.wait(60)
-        return solver(request)
-
-    llm.responder = responder
-    home, out = tmp_path / "home", tmp_path / "out"
-    args = ["run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
-            "--out", str(out), "--no-memory"]
-    first = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env={**os.environ, "AGENTROUTE_HOME": str(home)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert reached.wait(120)
+    first, release, args, home, out = start_and_hold(tmp_path, llm, at_call=2)
     first.send_signal(signal.SIGINT)
     time.sleep(0.5)
     release.set()
@@ -253,15 +245,9 @@ def test_a_swe_bench_dataset_instance_runs_through_the_same_path(tmp_path: Path,
     """A dataset row (SWE-bench's fields, JSON-string test lists) + a git checkout ahead of base_commit."""
     task = TASKS["local__texttable-1"]
     checkout = tmp_path / "checkouts" / "local__texttable"
-    shutil.copytree(task.repo_dir, checkout)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], cwd=checkout, check=True)
-    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=True).stdout.strip()
+    base = checkout_of(task.repo_dir, checkout)
     (checkout / "LATER.md").write_text("a later upstream commit the instance must not see\n")
-    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
-    subprocess.run([*git, "commit", "-qm", "later"], cwd=checkout, check=True)
+    commit_all(checkout, "later")
     row = {**task.model_dump(mode="json", exclude={"repo_dir", "test_cmd"}), "repo": "local/texttable", "base_commit": base,
            "FAIL_TO_PASS": json.dumps(task.FAIL_TO_PASS), "PASS_TO_PASS": json.dumps(task.PASS_TO_PASS)}
     dataset = tmp_path / "verified.jsonl"

@@ -33,7 +33,7 @@ def test_the_langgraph_json_graph_solves_a_task_under_the_env_budget(
     spec.loader.exec_module(module)
     graph = getattr(module, attribute)
 
-    state = graph.invoke({"task": str(task_dir)}, {"configurable": {"thread_id": "studio-1"}, "recursion_limit": 30})
+    state = graph.invoke({"task": str(task_dir)}, {"configurable": {"thread_id": "studio-1"}})
     assert state["outcome"] == "resolved" and state["steps"] == 5
     router = module.route.router("studio-1")
     assert router.policy.name.startswith("cascade")

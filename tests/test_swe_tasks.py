@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli import assert_one_line_error, run_cli
+from gitrepo import checkout_of, commit_all
 
 from agentroute.errors import ConfigError
 from agentroute.swe.evaluate import evaluate_patch, parse_statuses, validate_task
@@ -151,14 +152,9 @@ def test_a_dataset_instance_starts_at_its_base_commit_not_at_the_checkout_head(t
     """A SWE-bench checkout is usually ahead of the instance; the workspace must be at base_commit."""
     task = SUITE_TASKS[3]
     checkout = tmp_path / "checkout"
-    shutil.copytree(task.repo_dir, checkout)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], cwd=checkout, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=checkout, check=True)
-    subprocess.run([*git, "commit", "-qm", "base"], cwd=checkout, check=True)
-    base = subprocess.run(["git", "rev-parse", "HEAD"], cwd=checkout, check=True, capture_output=True, text=True).stdout.strip()
+    base = checkout_of(task.repo_dir, checkout)
     subprocess.run(["git", "apply"], input=task.patch, text=True, cwd=checkout, check=True)
-    subprocess.run([*git, "commit", "-qam", "the fix, later upstream"], cwd=checkout, check=True)
+    commit_all(checkout, "the fix, later upstream")
     row = {**task.model_dump(mode="json", exclude={"repo_dir"}), "base_commit": base}
     dataset = tmp_path / "dataset.json"
     dataset.write_text(json.dumps([row]))
