@@ -249,6 +249,8 @@ def load_pool(path: str | Path | None = None) -> Pool:
         text = resources.files("agentroute").joinpath(f"data/pools/{name}.toml").read_text()
         return resolve_pool(parse_pool_text(text, f"builtin:{name}", yaml_syntax=False), f"builtin:{name}")
     file = Path(path)
-    text = read_text(file, f"pool config (built-in: {', '.join(BUILTIN_POOLS)})")
+    if not file.exists():
+        raise ConfigError(f"pool config {file} does not exist (built-in pools: {', '.join(BUILTIN_POOLS)})")
+    text = read_text(file, "pool config")
     yaml_syntax = file.suffix.lower() in {".yaml", ".yml"}
     return resolve_pool(parse_pool_text(text, str(file), yaml_syntax=yaml_syntax), str(file))

@@ -77,7 +77,7 @@ def test_bad_pool_is_one_clear_line(tmp_path: Path, text: str, message: str) -> 
 
 
 def test_missing_pool_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match=r"nope.toml does not exist \(built-in pools: default\)"):
         load_pool(tmp_path / "nope.toml")
 
 

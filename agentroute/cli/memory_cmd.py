@@ -77,8 +77,8 @@ def import_(
     """Add the experiences of a JSONL file; a bad line is an error and nothing is written."""
     from agentroute.memory.store import read_jsonl
 
-    read_jsonl(file)  # validate before creating a store
-    added = _open(path, url, create=True).import_jsonl(file)
+    experiences = read_jsonl(file)  # validated before a store is created
+    added = _open(path, url, create=True).import_experiences(experiences)
     console.print(f"imported {added} experiences from {file}")
 
 

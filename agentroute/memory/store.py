@@ -243,7 +243,10 @@ class ExperienceMemory:
     def import_jsonl(self, path: Path) -> int:
         """Add the experiences of a JSONL file (one `Experience` per line, blank lines skipped).
         Every line is validated first: a bad line is an error naming it, and nothing is written."""
-        experiences = read_jsonl(Path(path))
+        return self.import_experiences(read_jsonl(Path(path)))
+
+    def import_experiences(self, experiences: list[Experience]) -> int:
+        """Add already-validated experiences in batches; returns how many."""
         for start in range(0, len(experiences), BATCH):
             self.add_many(experiences[start:start + BATCH])
         return len(experiences)

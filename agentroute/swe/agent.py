@@ -93,6 +93,7 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
         task = task_of(state["task"])
         workspace = Workspace.create(task.repo_dir, base_commit=task.base_commit, settings=settings.sandbox)
         return {
+            "task": task.model_dump(mode="json"),  # a task given as a path is read once, here
             "workspace": str(workspace.root), "steps": 0, "stop": None,
             "messages": [{"role": "system", "content": SYSTEM_PROMPT.format(timeout=settings.sandbox.timeout)},
                          {"role": "user", "content": f"<issue>\n{task.problem_statement}\n</issue>"}],
@@ -127,7 +128,7 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
         return {"messages": replies, "stop": stop}
 
     def finish(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        task = task_of(state["task"])
+        task = SweTask.model_validate(state["task"])
         workspace = workspace_of(state)
         patch = workspace.diff()
         evaluation = None

@@ -89,8 +89,8 @@ class Validation(BaseModel):
 
     instance_id: str
     problems: list[str]
-    before: dict[str, str]
-    after: dict[str, str]
+    before: dict[str, str] = {}
+    after: dict[str, str] = {}
 
     @property
     def ok(self) -> bool:
@@ -101,15 +101,15 @@ class Validation(BaseModel):
 def validate_task(task: SweTask) -> Validation:
     """Prove FAIL_TO_PASS fails before the reference fix and everything passes after it."""
     if not task.patch.strip():
-        return Validation(instance_id=task.instance_id, problems=["no reference fix (gold.patch / patch)"], before={}, after={})
+        return Validation(instance_id=task.instance_id, problems=["no reference fix (gold.patch / patch)"])
     workspace = _prepare(task)
     try:
         if (problem := workspace.apply(task.test_patch)) is not None:
-            return Validation(instance_id=task.instance_id, problems=[f"test patch does not apply: {problem}"], before={}, after={})
+            return Validation(instance_id=task.instance_id, problems=[f"test patch does not apply: {problem}"])
         before = run_tests(workspace, task)
         if (problem := workspace.apply(task.patch)) is not None:
             return Validation(instance_id=task.instance_id, problems=[f"reference fix does not apply: {problem}"],
-                              before=before, after={})
+                              before=before)
         after = run_tests(workspace, task)
     finally:
         workspace.remove()

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from agentroute.app import AgentRoute
 from agentroute.config_files import error_line
@@ -32,7 +32,7 @@ from agentroute.router import RouterSettings
 from agentroute.swe.agent import AgentSettings, TaskInterrupted, build_agent
 from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import Workspace
-from agentroute.trace import TraceStore
+from agentroute.trace import TraceRecord, TraceStore
 
 Outcome = Literal["resolved", "unresolved", "budget_exhausted", "step_limit", "error"]
 
@@ -61,13 +61,18 @@ class TaskResult(BaseModel):
     spent_usd: float
     cap_usd: float
     steps: int
-    calls: int
     tier_calls: dict[str, int]
     seconds: float
     patch: str = ""
     error: str | None = None
     evaluation: dict[str, Any] | None = None
     workspace: str | None = None  # kept only with AgentSettings.keep_workspace (--keep-workspaces)
+
+    @computed_field
+    @property
+    def calls(self) -> int:
+        """Billed model calls (all tiers)."""
+        return sum(self.tier_calls.values())
 
 
 class StepUpdate(BaseModel):
@@ -174,9 +179,24 @@ class OutputDir:
                     handle.flush()
 
 
-def _tier_calls(route: AgentRoute, run_id: str) -> tuple[int, dict[str, int]]:
-    records = [record for record in route.router(run_id).records if record.kind == "model" and record.outcome.startswith("ok")]
-    return len(records), dict(Counter(record.tier_name or "?" for record in records))
+def _tier_calls(records: list[TraceRecord]) -> dict[str, int]:
+    """Billed model calls per tier name."""
+    return dict(Counter(record.tier_name or "?" for record in records if record.kind == "model" and record.outcome.startswith("ok")))
+
+
+def _starting_point(graph: Any, config: dict[str, Any], task: SweTask) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(input to stream, final state) for a run: a fresh start, or the continuation of a run the
+    process died in. A run that had ended returns its final state and nothing to stream."""
+    fresh = {"task": task.model_dump(mode="json")}
+    saved = graph.get_state(config) if graph.checkpointer is not None else None
+    if saved is None or not saved.values:
+        return fresh, None
+    if not saved.next:
+        return None, dict(saved.values)  # it had ended; only its outputs were not written
+    if Path(saved.values.get("workspace", "")).is_dir():
+        return None, None  # continue from the last checkpoint, in the same workspace
+    config["configurable"]["thread_id"] += f"-{uuid.uuid4().hex[:6]}"  # workspace gone: new transcript, same run and budget
+    return fresh, None
 
 
 def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceStore, memory: Any = None,
@@ -185,30 +205,20 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
     """Run the agent on one task under its own budget; never raises for the task's own failure.
     Raises TaskInterrupted (leaving the workspace for a resume) once `stop` is set."""
     run_id = f"swe-{batch or uuid.uuid4().hex[:8]}-{task.instance_id}"
-    max_steps = settings.agent.max_steps
     route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=settings.budget_usd, store=store,
                        settings=settings.router, memory=memory, run_id=run_id,
-                       task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": max_steps})
+                       task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": settings.agent.max_steps})
     router = route.router(run_id)  # an interrupted run gets its spend back from the trace store
     graph = build_agent(route, settings.agent, checkpointer=checkpointer)
     config: dict[str, Any] = {"configurable": {"thread_id": run_id, "run_id": run_id, "stop": stop}}
-    start: dict[str, Any] | None = {"task": task.model_dump(mode="json")}
-    state: dict[str, Any] = {}
-    ended = False
-    saved = graph.get_state(config) if checkpointer is not None else None
-    if saved is not None and saved.values:  # this run was interrupted (the process died)
-        if not saved.next:
-            ended, state = True, dict(saved.values)  # it had ended; only its outputs were not written
-        elif Path(saved.values.get("workspace", "")).is_dir():
-            start = None  # continue from the last checkpoint, in the same workspace
-        else:  # the workspace is gone: a fresh transcript, but the same run, spend and budget
-            config["configurable"]["thread_id"] = f"{run_id}-{uuid.uuid4().hex[:6]}"
+    start, ended_state = _starting_point(graph, config, task)
+    state: dict[str, Any] = ended_state or {}
     started = time.perf_counter()
     error = None
     try:
         # "sync": each step's checkpoint is on disk before the next starts (LangGraph fails if given without a checkpointer)
         durability = {"durability": "sync"} if checkpointer is not None else {}
-        updates = () if ended else graph.stream(start, config, stream_mode="values", **durability)
+        updates = () if ended_state else graph.stream(start, config, stream_mode="values", **durability)
         for update in updates:
             state = update
             if progress is not None:
@@ -222,18 +232,17 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
         router.finish("error")
         if state.get("workspace") and not settings.agent.keep_workspace:
             Workspace(Path(state["workspace"])).remove()
-    calls, tiers = _tier_calls(route, run_id)
-    outcome = state.get("outcome") or "error"
+    budget = router.ledger.snapshot()
     result = TaskResult(
-        instance_id=task.instance_id, run_id=run_id, outcome=outcome, spent_usd=router.ledger.snapshot().spent_usd,
-        cap_usd=router.ledger.snapshot().cap_usd, steps=state.get("steps", 0), calls=calls, tier_calls=tiers,
+        instance_id=task.instance_id, run_id=run_id, outcome=state.get("outcome") or "error", spent_usd=budget.spent_usd,
+        cap_usd=budget.cap_usd, steps=state.get("steps", 0), tier_calls=_tier_calls(router.records),
         seconds=round(time.perf_counter() - started, 3), patch=state.get("patch", ""),
         error=error or state.get("error"), evaluation=state.get("evaluation"),
         workspace=state.get("workspace") if settings.agent.keep_workspace else None,
     )
     if progress is not None:
         progress(StepUpdate(instance_id=task.instance_id, step=result.steps, tier=None, spent_usd=result.spent_usd,
-                            done=True, outcome=outcome))
+                            done=True, outcome=result.outcome))
     return result
 
 
