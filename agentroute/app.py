@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from agentroute.budget import validate_cap
 from agentroute.policies import DEFAULT_POLICY, make_policy
+from agentroute.policies.learned import train_step_model
+from agentroute.policies.sufficiency import SufficiencyModel
 from agentroute.pool import Pool, load_pool
 from agentroute.router import Router, RouterSettings
 from agentroute.trace import RunInfo, TraceStore
@@ -54,9 +56,11 @@ def _experience(memory: Any) -> Any:
 class AgentRoute:
     """Routing for a family of runs: same pool, policy and per-task budget, one router per run.
 
-    `memory` (an `ExperienceMemory` or a store path) turns on the C-A-F loop for the budget-aware
-    policy: each decision is written with its outcome, task outcomes are credited back when a run
-    finishes, and similar past steps sharpen each tier's expected success."""
+    `memory` (an `ExperienceMemory` or a store path) turns on the C-A-F loop for the step
+    policies: each decision is written with its outcome, task outcomes are credited back when a
+    run finishes, similar past steps sharpen each tier's expected success, and the learned
+    policy's model is fitted on the shipped seed plus the memory's labeled and credited steps
+    (once, here). `use_seed=False` starts the learned policy cold: only the memory teaches it."""
 
     def __init__(
         self,
@@ -70,6 +74,7 @@ class AgentRoute:
         seed: int = 0,
         run_id: str | None = None,
         memory: Any = None,
+        use_seed: bool = True,
     ) -> None:
         validate_cap(budget_usd)
         self.pool = pool if isinstance(pool, Pool) else load_pool(pool)
@@ -82,6 +87,7 @@ class AgentRoute:
         self.seed = seed
         self.default_run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
         self.experience = _experience(memory)
+        self.step_model = self._step_model(use_seed)
         self._routers: dict[str, Router] = {}
         self._lock = threading.Lock()
 
@@ -96,11 +102,19 @@ class AgentRoute:
                     policy=self.policy_name, task=self.task,
                 ))
                 router = Router(
-                    self.pool, make_policy(self.policy_name, self.pool, seed=self.seed, experience=self.experience),
+                    self.pool, make_policy(self.policy_name, self.pool, seed=self.seed, experience=self.experience,
+                                           step_model=self.step_model),
                     budget_usd=info.cap_usd, run_id=run_id, store=self.store, settings=self.settings, task=info.task,
                 )
                 self._routers[run_id] = router
             return router
+
+    def _step_model(self, use_seed: bool) -> SufficiencyModel | None:
+        """The learned policy's model for this configuration (None for other policies or untrained)."""
+        if self.policy_name != "learned":
+            return None
+        memory = self.experience.memory if self.experience is not None else None
+        return train_step_model(use_seed=use_seed, memory=memory)
 
     def current_router(self) -> tuple[Router, str | None]:
         """The router for the LangGraph thread being executed (or the default run), and the node."""

@@ -159,8 +159,8 @@ class Router:
         snapshot = self.ledger
         spent = snapshot.spent_nanos
         remaining = snapshot.remaining_nanos
-        max_steps = self.task.get("max_steps")
-        horizon = int(max_steps) if max_steps else self.settings.expected_steps
+        max_steps = self.task.get("max_steps")  # a cap on the task's steps, not the number expected
+        horizon = min(int(max_steps), self.settings.expected_steps) if max_steps else self.settings.expected_steps
         return StepContext.model_construct(  # every field is built here: skip re-validating the prefix
             run_id=self.run_id,
             step=self.step,

@@ -21,7 +21,8 @@ def twin(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write every metric as JSON here.")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG of ROWPASS against COSTSAVE per router here.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random baseline.")] = 0,
-    budget: Annotated[float, typer.Option("--budget", help="USD per trajectory for the budget-aware policy (dynamic-track default).")] = 3.0,
+    budget: Annotated[float, typer.Option("--budget", help="USD per trajectory for the step policies (dynamic-track default).")] = 3.0,
+    cv: Annotated[Optional[int], typer.Option("--cv", min=2, help="Score the learned policy out of sample: K folds by trajectory (fit on the rest, never on the shipped seed), with bootstrap 90% intervals on COMBINED. Automatic (5) on the seed's own rows.")] = None,
 ) -> None:
     """Score the baselines (and --predictions) with the published ROWPASS/ROWEXACT/TRAJPASS/COSTSAVE arithmetic."""
     from agentroute.budget import validate_cap
@@ -40,14 +41,24 @@ def twin(
 
     from agentroute.twin.harness import run_twin
 
-    report = run_twin(data, predictions=predictions, seed=seed, budget_usd=budget)
+    report = run_twin(data, predictions=predictions, seed=seed, budget_usd=budget, folds=cv)
     table = Table(title=f"TwinRouterBench static track · {report.rows} rows · {report.trajectories} trajectories")
-    for column in ("router", "ROWPASS", "ROWEXACT", "TRAJPASS", "COSTSAVE", "COMBINED"):
+    columns = ["router", "ROWPASS", "ROWEXACT", "TRAJPASS", "COSTSAVE", "COMBINED"]
+    if report.intervals:
+        columns.append("90% CI")
+    for column in columns:
         table.add_column(column, justify="left" if column == "router" else "right")
     for result in report.results:
-        table.add_row(result.router, _pct(result.rowpass), _pct(result.rowexact), _pct(result.trajpass),
-                      _pct(result.costsave), _pct(result.combined))
+        cells = [result.router, _pct(result.rowpass), _pct(result.rowexact), _pct(result.trajpass),
+                 _pct(result.costsave), _pct(result.combined)]
+        if report.intervals:
+            low, high = report.intervals[result.router]
+            cells.append(f"{_pct(low)}–{_pct(high)}")
+        table.add_row(*cells)
     console.print(table)
+    if report.folds is not None:
+        console.print(f"learned: scored out of sample, {report.folds} folds by trajectory (seed {seed}); intervals: "
+                      "bootstrap over trajectories, 1,000 draws.", highlight=False)
 
     routing = Table(title="routing: errors (scored as misses), under/over-routing %, spend, picks per tier")
     for column in ("router", "errors", "under", "over", "router $", "always-high $", "low/mid/mid_high/high"):

@@ -1,4 +1,4 @@
-"""`MemoryExperience`: the experience memory behind the budget-aware policy's ExperienceSource seam."""
+"""`MemoryExperience`: the experience memory behind the step policy's ExperienceSource seam."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from agentroute.memory.context_text import context_features, context_group, cont
 from agentroute.memory.records import Experience, Retrieval
 from agentroute.policies.base import Decision, Feedback
 from agentroute.policies.budget_aware import TierEvidence
+from agentroute.policies.learned import experience_features
 
 if TYPE_CHECKING:
     from agentroute.memory.store import ExperienceMemory
@@ -37,7 +38,8 @@ class MemoryExperience:
         """Write the decision with its immediate outcome (1.0 when the call succeeded) and cost."""
         self.memory.add(Experience(
             id=uuid.uuid4().hex, run_id=context.run_id, step=context.step, created=time.time(),
-            text=context_text(context), group=context_group(context), features=context_features(context),
+            text=context_text(context), group=context_group(context),
+            features={**context_features(context), **experience_features(context, len(context.tier_reserve_usd))},
             tier=feedback.tier, model=feedback.model or decision.model or f"tier-{feedback.tier}",
             success=1.0 if feedback.ok else 0.0, cost_usd=feedback.cost_usd,
         ))

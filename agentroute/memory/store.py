@@ -309,10 +309,8 @@ class ExperienceMemory:
             oldest=summary.oldest, newest=summary.newest,
         )
 
-    def export_jsonl(self, path: Path) -> int:
-        """Write every record as one JSON line (oldest first; embeddings are not exported, import
-        recomputes them). Written to a temporary file and renamed, so a crash leaves no half file."""
-        path = Path(path)
+    def experiences(self) -> list[Experience]:
+        """Every record, oldest first."""
         by_id: dict[str, Experience] = {}
         with self._reading() as chroma, self._slot.home.lock.exclusive():  # pages must not move under us
             offset = 0
@@ -320,7 +318,13 @@ class ExperienceMemory:
                 for record_id, document, metadata in zip(page["ids"], page["documents"] or [], page["metadatas"] or []):
                     by_id[record_id] = from_chroma(record_id, document, metadata)
                 offset += len(page["ids"])
-        experiences = sorted(by_id.values(), key=lambda experience: (experience.created, experience.id))
+        return sorted(by_id.values(), key=lambda experience: (experience.created, experience.id))
+
+    def export_jsonl(self, path: Path) -> int:
+        """Write every record as one JSON line (oldest first; embeddings are not exported, import
+        recomputes them). Written to a temporary file and renamed, so a crash leaves no half file."""
+        path = Path(path)
+        experiences = self.experiences()
         partial = path.with_name(path.name + ".partial")
         with self._errors("cannot write the export"):
             with partial.open("w", encoding="utf-8") as out:

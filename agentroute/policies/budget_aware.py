@@ -1,17 +1,25 @@
-"""The budget-aware policy: the cheapest tier whose expected success clears a threshold.
+"""The step policy: the cheapest tier whose expected success clears a budget-moved threshold.
 
-1. Difficulty d ∈ [0, 1] of the next step from prefix signals: the phase (explore 0.15,
+One policy object, two sources of prior success per tier (an `Estimator`): the learned one
+(agentroute/policies/learned.py, the default, named `learned`) and the hand-set difficulty table
+below (`HandSetEstimator`, kept as the baseline named `budget-aware`). Both then go through the
+same steps 2–4.
+
+1. Hand-set difficulty d ∈ [0, 1] of the next step from prefix signals: the phase (explore 0.15,
    verify 0.25, submit 0.45, edit 0.55; the first call plans, 0.45), plus trouble (a failed tool
    or failing tests +0.15, each further consecutive failure +0.10 up to +0.20, a command
    repeated twice or more +0.20, a failed previous call +0.10, a long prefix +0.10) minus
    progress (tests that went from failing to passing −0.15).
-2. Prior success of tier t at difficulty d: p = σ(8·(c_t − d)), c_t = (t+1)/n_tiers. When an
-   experience source is attached (the memory issue), p is blended with the successes and trials
-   of similar past steps: (w·p + successes) / (w + trials), w = prior_weight.
-3. Threshold τ (default 0.5) moved by budget pressure ρ = expected remaining steps × cost per
-   step on the tier τ alone would pick / remaining budget: plenty of money (ρ < 0.25) tightens τ
-   by 0.05 (buy a little safety), a budget that cannot pay for the rest of the task at that tier (ρ > 1)
-   divides τ by ρ (accept a cheaper tier rather than run out).
+2. Prior success of tier t (hand-set: at difficulty d, p = σ(8·(c_t − d)), c_t = (t+1)/n_tiers;
+   learned: the fitted P(tier sufficient)). When an experience source is attached, p is blended
+   with the successes and trials of similar past steps: (w·p + successes) / (w + trials),
+   w = prior_weight.
+3. Threshold τ (hand-set 0.5, learned 0.8: a risk target on P(sufficient)) moved by budget
+   pressure ρ = expected remaining steps × cost per step on the tier τ alone would pick /
+   remaining budget: plenty of money (ρ < 0.25) tightens τ by `plenty_margin` (hand-set 0.05,
+   to buy a little safety; learned 0, its τ already is the risk target), a budget that cannot
+   pay for the rest of the task at that tier (ρ > 1) divides τ by ρ (accept a cheaper tier
+   rather than run out).
 4. Escalation: while the last step failed the tier never drops below the previous one, and after
    two consecutive failures it climbs above it. With progress the floor is gone and the tier
    follows difficulty back down.
@@ -83,37 +91,65 @@ def estimate_difficulty(context: StepContext) -> tuple[float, list[str]]:
     return min(1.0, max(0.0, difficulty)), why
 
 
+class Estimator(Protocol):
+    """Prior success of each tier at a step, and the evidence behind it (for the reason)."""
+
+    def estimate(self, context: StepContext) -> tuple[list[float], list[str]]:
+        """P(success) per tier, cheapest first, and a few words naming the evidence."""
+        ...
+
+
+class HandSetEstimator:
+    """The hand-set difficulty table: p = σ(8·(c_t − d)), c_t = (t+1)/n_tiers."""
+
+    def __init__(self, n_tiers: int) -> None:
+        self.n_tiers = n_tiers
+
+    def estimate(self, context: StepContext) -> tuple[list[float], list[str]]:
+        """Success per tier at the step's hand-set difficulty."""
+        difficulty, why = estimate_difficulty(context)
+        priors = [1.0 / (1.0 + math.exp(-8.0 * ((tier + 1) / self.n_tiers - difficulty))) for tier in range(self.n_tiers)]
+        return priors, [*why, f"d={difficulty:.2f}"]
+
+
 class BudgetAwarePolicy:
     """Cheapest tier with expected success ≥ a budget-adjusted threshold; escalates on failure."""
-
-    name = "budget-aware"
 
     def __init__(
         self,
         n_tiers: int,
         *,
+        estimator: Estimator | None = None,
+        name: str = "budget-aware",
         threshold: float = 0.5,
+        plenty_margin: float = 0.05,
         prior_weight: float = 4.0,
         experience: ExperienceSource | None = None,
     ) -> None:
         self.n_tiers = n_tiers
+        self.estimator = estimator or HandSetEstimator(n_tiers)
+        self.name = name
         self.threshold = threshold
+        self.plenty_margin = plenty_margin
         self.prior_weight = prior_weight
         self.experience = experience
         self._run_id: str | None = None
 
-    def success_estimate(self, context: StepContext, difficulty: float) -> list[float]:
-        """Expected success of each tier at this step."""
+    def success_estimate(self, context: StepContext) -> tuple[list[float], list[str]]:
+        """Expected success of each tier at this step: the estimator's prior, blended with the
+        successes and trials of similar past steps when an experience source is attached."""
+        priors, why = self.estimator.estimate(context)
         evidence = self.experience.estimate(context) if self.experience else {}
         estimates = []
-        for tier in range(self.n_tiers):
-            capability = (tier + 1) / self.n_tiers
-            prior = 1.0 / (1.0 + math.exp(-8.0 * (capability - difficulty)))
+        for tier, prior in enumerate(priors):
             seen = evidence.get(tier)
             if seen is not None and seen.trials > 0:
                 prior = (self.prior_weight * prior + seen.successes) / (self.prior_weight + seen.trials)
             estimates.append(prior)
-        return estimates
+        trials = sum(seen.trials for seen in evidence.values())
+        if trials:
+            why.append(f"memory {trials:.0f} trials")
+        return estimates, why
 
     def step_cost(self, context: StepContext, tier: int) -> float:
         """Expected cost of one call on a tier: this run's mean so far, else half the reserve."""
@@ -122,12 +158,12 @@ class BudgetAwarePolicy:
 
     def adjusted_threshold(self, context: StepContext, reference_tier: int) -> tuple[float, float]:
         """τ moved by budget pressure ρ = remaining steps × cost per step on the reference tier /
-        remaining budget: ρ < 0.25 tightens τ by 0.05; ρ > 1 divides τ by ρ."""
+        remaining budget: ρ < 0.25 tightens τ by `plenty_margin`; ρ > 1 divides τ by ρ."""
         if context.remaining_usd <= 0:
             return 0.0, math.inf
         pressure = context.expected_remaining_steps * self.step_cost(context, reference_tier) / context.remaining_usd
         if pressure < 0.25:
-            return min(0.95, self.threshold + 0.05), pressure
+            return min(0.95, self.threshold + self.plenty_margin), pressure
         if pressure > 1.0:
             return self.threshold / pressure, pressure
         return self.threshold, pressure
@@ -141,8 +177,7 @@ class BudgetAwarePolicy:
 
     def decide(self, context: StepContext) -> Decision:
         """The cheapest tier that clears the budget-adjusted threshold, above the escalation floor."""
-        difficulty, why = estimate_difficulty(context)
-        estimates = self.success_estimate(context, difficulty)
+        estimates, why = self.success_estimate(context)
         floor = 0
         if context.previous_tier is not None and failed_since_last_call(context):
             floor = context.previous_tier
@@ -153,7 +188,7 @@ class BudgetAwarePolicy:
         threshold, pressure = self.adjusted_threshold(context, reference)
         chosen = self._cheapest_clearing(estimates, threshold, floor)
         reason = (
-            f"{', '.join(why)}; d={difficulty:.2f} p={estimates[chosen]:.2f} "
+            f"{', '.join(why)}; p={estimates[chosen]:.2f} "
             f"τ={threshold:.2f} ρ={pressure:.2f}"
         )
         return Decision(tier=chosen, reason=reason)

@@ -2,7 +2,9 @@
 
 - always-low, always-high: the two fixed tiers (always-high is the cost baseline: COSTSAVE 0).
 - random: a uniformly random tier from a seeded generator.
-- budget-aware: agentroute's default policy, run through the core Router (`PolicyRouter`).
+- budget-aware: the step policy over the hand-set difficulty table (agentroute's default before
+  the learned policy), run through the core Router (`PolicyRouter`). The learned default itself
+  is added by the harness: as shipped, or cross-validated on the seed's own rows.
 - litellm-complexity: LiteLLM's rule-based `ComplexityRouter` (installed litellm, offline, no
   model calls). It reads a request the way its pre-routing hook does: the newest user turn that
   carries human text (tool traffic and reminder blocks removed) is the prompt, the last system

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from agentroute.twin.adapters import DEFAULT_BUDGET_USD, TwinRouter, route_bank
+from agentroute.policies.seed import SEED_FILE
+from agentroute.twin.adapters import DEFAULT_BUDGET_USD, PolicyRouter, TwinRouter, route_bank, tokens_by_id
 from agentroute.twin.baselines import baselines
+from agentroute.twin.crossval import bootstrap_interval, cross_validated
 from agentroute.twin.locked import twin_pool
 from agentroute.twin.predictions import load_predictions
 from agentroute.twin.records import TIERS, Bank, load_bank
 from agentroute.twin.scorer import Scores, score
-from agentroute.twin.tokens import TIER_TOKENIZER, TOKENIZER_MODELS, RowTokens, count_bank
+from agentroute.twin.tokens import TIER_TOKENIZER, TOKENIZER_MODELS, count_bank
+
+CV_FOLDS = 5
 
 
 class TwinReport(BaseModel):
-    """Everything `agentroute bench twin` prints and writes as JSON."""
+    """Everything `agentroute bench twin` prints and writes as JSON. `folds` is set when the learned
+    policy was scored out of sample; `intervals` then holds each router's bootstrap 90% interval on
+    COMBINED (trajectories resampled)."""
 
     data: str
     rows: int
@@ -25,15 +30,14 @@ class TwinReport(BaseModel):
     benchmarks: dict[str, int]
     tokenizers: dict[str, str]
     results: list[Scores]
+    folds: int | None = None
+    intervals: dict[str, tuple[float, float]] = {}
 
 
-def evaluate(bank: Bank, tokens: Sequence[RowTokens], routers: Sequence[TwinRouter]) -> list[Scores]:
-    """Route the bank with each router and score its picks."""
-    results = []
-    for router in routers:
-        routed = route_bank(router, bank)
-        results.append(score(bank, tokens, routed.picks, routed.router, routed.errors))
-    return results
+def overlaps_seed(bank: Bank) -> bool:
+    """Whether any row of the bank is a row the shipped seed was built from."""
+    seed_ids = {row.id for row in load_bank(SEED_FILE).rows}
+    return any(row.id in seed_ids for row in bank.rows)
 
 
 def run_twin(
@@ -42,14 +46,28 @@ def run_twin(
     predictions: str | Path | None = None,
     seed: int = 0,
     budget_usd: float = DEFAULT_BUDGET_USD,
+    folds: int | None = None,
 ) -> TwinReport:
-    """Score the baselines (and saved predictions, if given) on a question bank file."""
+    """Score the baselines, the learned default (as shipped, or with `folds` leave-trajectory-out
+    folds; always out of sample on the seed's own rows) and saved predictions on a bank file."""
     bank = load_bank(data)
+    if folds is None and overlaps_seed(bank):
+        folds = CV_FOLDS
+    tokens = count_bank(bank)
+    pool = twin_pool()
     routers: list[TwinRouter] = []
     if predictions is not None:
         routers.append(load_predictions(predictions, bank))
-    tokens = count_bank(bank)
-    routers.extend(baselines(bank, tokens, twin_pool(), seed=seed, budget_usd=budget_usd))
+    if folds is None:
+        routers.append(PolicyRouter.named("learned", pool, tokens_by_id(bank, tokens), seed=seed, budget_usd=budget_usd))
+        routed = []
+    else:
+        routed = [cross_validated(bank, tokens, pool, folds=folds, seed=seed, budget_usd=budget_usd,
+                                  name=f"learned ({folds}-fold CV)")]
+    routers.extend(baselines(bank, tokens, pool, seed=seed, budget_usd=budget_usd))
+    routed.extend(route_bank(router, bank) for router in routers)
+    results = [score(bank, tokens, r.picks, r.router, r.errors) for r in routed]
+    intervals = {} if folds is None else {r.router: bootstrap_interval(bank, tokens, r.picks, seed=seed) for r in routed}
     return TwinReport(
         data=bank.source,
         rows=len(bank.rows),
@@ -57,5 +75,7 @@ def run_twin(
         benchmarks=bank.benchmarks,
         tokenizers={tier: f"{TIER_TOKENIZER[index]} (litellm {TOKENIZER_MODELS[TIER_TOKENIZER[index]]})"
                     for index, tier in enumerate(TIERS)},
-        results=evaluate(bank, tokens, routers),
+        results=results,
+        folds=folds,
+        intervals=intervals,
     )
