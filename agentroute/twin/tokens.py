@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentroute.twin.records import TIERS, Bank, Message, TwinRow, extends
+from agentroute.twin.records import TIERS, Bank, Message, TwinRow, extends, part_texts
 
 TOKENIZER_MODELS: dict[str, str] = {"anthropic": "claude-opus-4-6", "cl100k": "gpt-4"}
 """litellm model names whose token counter selects each tokenizer offline."""
@@ -49,7 +49,7 @@ def billable_text(message: Message) -> str:
     if isinstance(message.content, str):
         parts.append(message.content)
     elif message.content:
-        parts.extend(part.text for part in message.content if part.text)
+        parts.extend(text for text in part_texts(message.content) if text)
     for call in message.tool_calls or []:
         parts.append(call.function.name)
         arguments = call.function.arguments
