@@ -174,3 +174,40 @@ def test_predictions_whose_keys_disagree_are_one_error_line(tmp_path):
     predictions.write_text(json.dumps({"id": "pinch_1", "tier_id": 1, "pred_tier_id": 3}) + "\n")
     message = one_error_line(run("--data", str(QUIRKS), "--predictions", str(predictions)))
     assert message.startswith(f"error: {predictions} line 1: line: the tier keys disagree: tier_id 1, pred_tier_id 3")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ({"id": "pinch_1"}, "line 1: tier_id: Field required (expected"),
+        ({"pred_tier_id": 1}, "line 1: id: Field required"),
+        ({"id": "pinch_1", "pred_tier_id": 4}, "line 1: tier_id: Input should be less than or equal to 3"),
+        ({"id": "pinch_1", "predicted_tier_id": True}, "line 1: tier_id: Input should be a valid integer"),
+        ({"id": "pinch_1", "pred_tier_id": 1, "predicted_tier_id": 2}, "the tier keys disagree: pred_tier_id 1, predicted_tier_id 2"),
+    ],
+)
+def test_prediction_lines_that_are_refused(tmp_path, line, expected):
+    from agentroute.twin.predictions import PredictionsError, load_predictions
+    from agentroute.twin.records import load_bank
+
+    path = tmp_path / "preds.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(PredictionsError) as raised:
+        load_predictions(path, load_bank(QUIRKS))
+    assert expected in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_each_alias_replays_the_same_tier(tmp_path):
+    from agentroute.twin.predictions import load_predictions
+    from agentroute.twin.records import load_bank
+
+    bank = load_bank(QUIRKS)
+    pinch = next(row for row in bank.rows if row.id == "pinch_1")
+    for key in ("tier_id", "pred_tier_id", "predicted_tier_id"):
+        path = tmp_path / f"{key}.jsonl"
+        path.write_text(json.dumps({"id": "pinch_1", key: 2, "error": None}) + "\n")
+        assert load_predictions(path, bank).route(pinch) == 2, key
+    path = tmp_path / "error.jsonl"
+    path.write_text(json.dumps({"id": "pinch_1", "pred_tier_id": 2, "error": "rate limited"}) + "\n")
+    with pytest.raises(Exception, match="saved error: rate limited"):  # error wins, as in the benchmark's scorer
+        load_predictions(path, bank).route(pinch)

@@ -37,7 +37,7 @@ class Prediction(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1)
-    tier_id: StrictInt | None = Field(default=None, ge=0, le=HIGH)
+    tier_id: StrictInt | None = Field(ge=0, le=HIGH)  # required: None only on an error line
     error: str | None = None
 
     @model_validator(mode="before")
@@ -49,13 +49,12 @@ class Prediction(BaseModel):
         values = list(given.values())
         if any(value != values[0] or type(value) is not type(values[0]) for value in values[1:]):
             raise ValueError("the tier keys disagree: " + ", ".join(f"{key} {value!r}" for key, value in given.items()))
-        fields: dict[str, Any] = {"id": data.get("id")}
+        fields: dict[str, Any] = {"id": data["id"]} if "id" in data else {}
         if values:
             fields["tier_id"] = values[0]
         if data.get("error") is not None:
             fields["error"] = str(data["error"])
-        elif not values:
-            raise ValueError("no tier id: give tier_id, pred_tier_id or predicted_tier_id (or an error)")
+            fields.setdefault("tier_id", None)
         return fields
 
 
@@ -99,8 +98,6 @@ def load_predictions(path: str | Path, bank: Bank) -> PredictionsRouter:
             obj = json.loads(raw)
         except json.JSONDecodeError as error:
             raise PredictionsError(f"{where}: not valid JSON: {error.msg} at column {error.colno}") from None
-        if not isinstance(obj, dict):
-            raise PredictionsError(f"{where}: expected a JSON object, got {type(obj).__name__} {_EXPECTED}")
         try:
             prediction = Prediction.model_validate(obj)
         except ValidationError as error:
