@@ -121,6 +121,9 @@ def test_the_quirks_bank_runs_and_says_how_many_trajectories_are_incomplete(quir
     assert "4 trajectories (3 incomplete)" in stdout
     assert "3 of 4 trajectories are incomplete" in " ".join(stdout.split())
     assert metrics["tokenizers"]["mid_high"] == "cl100k (tiktoken)"
+    # every baseline routes every quirky row (developer role, tool messages by name, content null)
+    assert [(result["router"], result["errors"]) for result in metrics["results"][1:]] == [
+        (name, 0) for name in ("always-low", "always-high", "random", "budget-aware", "litellm-complexity", "1-NN (upper bound)")]
 
 
 def test_prediction_aliases_and_saved_errors_are_scored(quirks_report):

@@ -298,9 +298,9 @@ def _trajectories(
 ) -> tuple[tuple[tuple[int, ...], ...], list[tuple[int, str]]]:
     """Group rows into trajectories sorted by step; check ids are unique and no step is given twice.
 
-    Rows may come in any order and steps may be missing (the benchmark's own validator and
-    scorer accept both; a subset is scored over the rows present). The rows of one trajectory
-    must agree on benchmark and `total_steps`.
+    Rows may come in any order and steps may be missing (the benchmark's scorer sorts each
+    trajectory by step and scores whatever rows it is given; a subset is scored over the rows
+    present). The rows of one trajectory must agree on benchmark and `total_steps`.
     """
     problems: list[tuple[int, str]] = []
     seen_ids: dict[str, int] = {}
