@@ -90,3 +90,127 @@ def test_a_malformed_bank_is_one_error_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip() == (f"error: {bad} line 4: row 'swebench_demo__a_step_4': target_tier 'low' does not "
                                    f"match target_tier_id 2 (mid_high)")
+
+
+QUIRKS = Path(__file__).parent / "data" / "twin_quirks.jsonl"
+
+
+@pytest.fixture(scope="module")
+def quirks_report(tmp_path_factory):
+    """The quirks fixture through the CLI, with predictions under the benchmark's own key names."""
+    folder = tmp_path_factory.mktemp("quirks")
+    predictions = folder / "preds.jsonl"
+    lines = [
+        {"id": "swebench_demo__q_step_1", "pred_tier_id": 3, "gold_tier_id": 3, "match": True},  # an eval record
+        {"id": "swebench_demo__q_step_2", "predicted_tier_id": 3},
+        {"id": "swebench_demo__q_step_4", "tier_id": 2, "pred_tier_id": 2},  # two keys that agree
+        {"id": "swebench_demo__r_step_1", "pred_tier_id": 0},
+        {"id": "swebench_demo__r_step_5", "error": "timeout"},  # the benchmark's failed-row record
+        {"id": "mtrag_9_turn_3", "tier_id": 0},
+    ]  # pinch_1 left out: no prediction, an error too
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = folder / "metrics.json"
+    done = run("--data", str(QUIRKS), "--predictions", str(predictions), "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    return json.loads(out.read_text()), done.stdout
+
+
+def test_the_quirks_bank_runs_and_says_how_many_trajectories_are_incomplete(quirks_report):
+    metrics, stdout = quirks_report
+    assert (metrics["rows"], metrics["trajectories"], metrics["incomplete_trajectories"]) == (7, 4, 3)
+    assert "4 trajectories (3 incomplete)" in stdout
+    assert "3 of 4 trajectories are incomplete" in " ".join(stdout.split())
+    assert metrics["tokenizers"]["mid_high"] == "cl100k (tiktoken)"
+    # every baseline routes every quirky row (developer role, tool messages by name, content null)
+    assert [(result["router"], result["errors"]) for result in metrics["results"][1:]] == [
+        (name, 0) for name in ("always-low", "always-high", "random", "budget-aware", "litellm-complexity", "1-NN (upper bound)")]
+
+
+def test_prediction_aliases_and_saved_errors_are_scored(quirks_report):
+    result = quirks_report[0]["results"][0]
+    assert result["router"] == "predictions:preds.jsonl"
+    assert result["errors"] == 2  # r5's saved error and pinch_1's missing line
+    assert result["tier_counts"] == {"low": 2, "mid": 0, "mid_high": 1, "high": 2}
+    assert result["rowpass"] == pytest.approx(100 * 5 / 7)
+    assert result["rowexact"] == pytest.approx(100 * 4 / 7)  # q1, q4, r1, m3
+    assert result["trajpass"] == pytest.approx(100 * 4 / 7)  # demo__q (3 rows) and conv_9
+    assert "saved error: timeout" in result["first_error"] or "no prediction" in result["first_error"]
+
+
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("{not json", "line 3: not valid JSON: Expecting property name enclosed in double quotes at column 2"),
+        ('{"id": "x", "benchmark": "swebench", "messages": [{"role": "user", "content": "hi"}], "target_tier": "huge"}',
+         "line 3: row 'x': target_tier: Input should be 'low', 'mid', 'mid_high' or 'high'"),
+        ('{"id": "x", "benchmark": "swebench", "target_tier_id": 0}', "line 3: row 'x': messages: Field required"),
+        ('{"id": "pinch_1", "benchmark": "pinchbench", "messages": [{"role": "user", "content": "hi"}], "target_tier_id": 0}',
+         "line 6: duplicate id 'pinch_1' (first on line 3)"),  # the later row is the duplicate
+    ],
+)
+def test_a_truly_malformed_row_is_one_error_line_with_its_number(tmp_path, line, expected):
+    rows = QUIRKS.read_text().splitlines()
+    rows.insert(2, line)
+    bad = tmp_path / "bank.jsonl"
+    bad.write_text("\n".join(rows) + "\n")
+    message = one_error_line(run("--data", str(bad)))
+    assert message.startswith(f"error: {bad} {expected}"), message
+
+
+def test_predictions_naming_a_row_the_bank_lacks_is_one_error_line(tmp_path):
+    predictions = tmp_path / "preds.jsonl"
+    predictions.write_text(json.dumps({"id": "pinch_1", "pred_tier_id": 1}) + "\n"
+                           + json.dumps({"id": "swebench_demo__q_step_3", "pred_tier_id": 1}) + "\n")
+    message = one_error_line(run("--data", str(QUIRKS), "--predictions", str(predictions)))
+    assert message == f"error: {predictions} line 2: id 'swebench_demo__q_step_3' is not a row of {QUIRKS}"
+
+
+def test_predictions_whose_keys_disagree_are_one_error_line(tmp_path):
+    predictions = tmp_path / "preds.jsonl"
+    predictions.write_text(json.dumps({"id": "pinch_1", "tier_id": 1, "pred_tier_id": 3}) + "\n")
+    message = one_error_line(run("--data", str(QUIRKS), "--predictions", str(predictions)))
+    assert message.startswith(f"error: {predictions} line 1: line: the tier keys disagree: tier_id 1, pred_tier_id 3")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ({"id": "pinch_1"}, "line 1: tier_id: Field required (expected"),
+        ({"pred_tier_id": 1}, "line 1: id: Field required"),
+        ({"id": "pinch_1", "pred_tier_id": 4}, "line 1: tier_id: Input should be less than or equal to 3"),
+        ({"id": "pinch_1", "predicted_tier_id": True}, "line 1: tier_id: Input should be a valid integer"),
+        ({"id": "pinch_1", "pred_tier_id": 1, "predicted_tier_id": 2}, "the tier keys disagree: pred_tier_id 1, predicted_tier_id 2"),
+    ],
+)
+def test_prediction_lines_that_are_refused(tmp_path, line, expected):
+    from agentroute.twin.predictions import PredictionsError, load_predictions
+    from agentroute.twin.records import load_bank
+
+    path = tmp_path / "preds.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    with pytest.raises(PredictionsError) as raised:
+        load_predictions(path, load_bank(QUIRKS))
+    assert expected in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_each_alias_replays_the_same_tier(tmp_path):
+    from agentroute.twin.predictions import load_predictions
+    from agentroute.twin.records import load_bank
+
+    bank = load_bank(QUIRKS)
+    pinch = next(row for row in bank.rows if row.id == "pinch_1")
+    for key in ("tier_id", "pred_tier_id", "predicted_tier_id"):
+        path = tmp_path / f"{key}.jsonl"
+        path.write_text(json.dumps({"id": "pinch_1", key: 2, "error": None}) + "\n")
+        assert load_predictions(path, bank).route(pinch) == 2, key
+    path = tmp_path / "error.jsonl"
+    path.write_text(json.dumps({"id": "pinch_1", "pred_tier_id": 2, "error": "rate limited"}) + "\n")
+    with pytest.raises(Exception, match="saved error: rate limited"):  # error wins, as in the benchmark's scorer
+        load_predictions(path, bank).route(pinch)

@@ -11,6 +11,7 @@ from agentroute.errors import AgentRouteError
 from agentroute.twin.records import BankError, load_bank, parse_bank
 
 BANK = Path(__file__).parent / "data" / "twin_bank.jsonl"
+QUIRKS = Path(__file__).parent / "data" / "twin_quirks.jsonl"
 
 
 def row(id_: str = "r1", **fields) -> dict:
@@ -71,8 +72,8 @@ def test_malformed_messages_are_reported_with_their_place():
     assert "a user message cannot carry tool_calls" in error_of(
         jsonl(row(messages=[{"role": "user", "content": "x", "tool_calls": [{"function": {"name": "f", "arguments": "{}"}}]}]))
     )
-    assert "a message needs content or tool_calls" in error_of(jsonl(row(messages=[{"role": "assistant", "content": None}])))
-    assert "a tool message needs the tool_call_id it answers" in error_of(jsonl(row(messages=[{"role": "tool", "content": "ok"}])))
+    assert "messages.0.content" in error_of(jsonl(row(messages=[{"role": "user", "content": 42}])))
+    assert "messages.0.role: Field required" in error_of(jsonl(row(messages=[{"content": "x"}])))
     assert "messages: List should have at least 1 item" in error_of(jsonl(row(messages=[])))
     assert "messages.0.tool_calls.0.function.name" in error_of(
         jsonl(row(messages=[{"role": "assistant", "tool_calls": [{"function": {"arguments": "{}"}}]}]))
@@ -98,20 +99,72 @@ def test_every_problem_is_counted_none_dropped():
     assert error_of(text).endswith("(and 2 more problems: line 3, 4)")
 
 
-def test_steps_must_run_one_to_total_in_order():
-    def step(i: int, total: int = 3, instance: str = "t") -> dict:
-        return row(f"t{i}", instance_id=instance, step_index=i, total_steps=total)
+def step(i: int, total: int = 3, instance: str = "t", **fields) -> dict:
+    return row(f"t{i}", instance_id=instance, step_index=i, total_steps=total, **fields)
 
-    assert "line 1: trajectory 't' has 2 of 3 steps; missing step 2" in error_of(jsonl(step(1), step(3)))
-    assert "line 1: trajectory 't' has 2 of 3 steps; missing step 3" in error_of(jsonl(step(1), step(2)))
-    out_of_order = error_of(jsonl(step(1), step(3), step(2)))
-    assert "line 3: trajectory 't' step 2 comes after step 3 (line 2); steps must be in order" in out_of_order
+
+def test_gaps_and_any_order_load_each_trajectory_sorted_by_step():
+    bank = parse_bank(jsonl(step(5, total=6), row("solo"), step(1, total=6), step(3, total=6)), "bank.jsonl")
+    assert [[bank.rows[index].step_index for index in trajectory] for trajectory in bank.trajectories] == [[1, 3, 5], [1]]
+    assert [bank.rows[index].id for index in bank.trajectories[0]] == ["t1", "t3", "t5"]
+    assert [item.id for item in bank.rows] == ["t5", "solo", "t1", "t3"]  # rows stay in file order
+    assert bank.lines == (1, 2, 3, 4)
+    assert bank.incomplete == ("t",)  # 3 of 6 steps; "solo" is 1 of 1
+
+
+def test_a_complete_trajectory_in_any_order_is_not_incomplete():
+    bank = parse_bank(jsonl(step(2, total=2), step(1, total=2)), "bank.jsonl")
+    assert bank.incomplete == ()
+    assert [bank.rows[index].step_index for index in bank.trajectories[0]] == [1, 2]
+
+
+def test_what_still_breaks_a_trajectory():
     repeated = error_of(jsonl(step(1, total=2), {**step(1, total=2), "id": "again"}, step(2, total=2)))
     assert repeated == "bank.jsonl line 2: trajectory 't' repeats step 1 (line 1)"
+    unsorted_repeat = error_of(jsonl(step(3), step(1), {**step(3), "id": "again"}))
+    assert unsorted_repeat == "bank.jsonl line 3: trajectory 't' repeats step 3 (line 1)"
     assert error_of(jsonl(step(1, total=2), step(2, total=3))) == "bank.jsonl line 2: trajectory 't' says total_steps 3, line 1 says 2"
     assert "step_index 4 is beyond total_steps 3" in error_of(jsonl(step(4)))
-    mixed = {**step(2), "benchmark": "bfcl"}
-    assert "line 2: trajectory 't' mixes benchmarks 'swebench' and 'bfcl'" in error_of(jsonl(step(1, total=2), {**mixed, "total_steps": 2}))
+    assert "step_index: Input should be greater than or equal to 1" in error_of(jsonl(step(0)))
+    mixed = error_of(jsonl(step(2, total=2), step(1, total=2, benchmark="bfcl")))
+    assert mixed == "bank.jsonl line 2: trajectory 't' mixes benchmarks 'swebench' and 'bfcl' (line 1)"
+
+
+def test_the_benchmarks_own_message_spellings_load():
+    messages = [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": ["plain string part", {"type": "text", "text": "a text part"}]},
+        {"role": "assistant", "content": None},  # neither content nor tool calls
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c", "type": "function",
+                                                               "function": {"name": "bash", "arguments": "{}"}}]},
+        {"role": "tool", "name": "bash", "content": "ok"},  # answered by name, no tool_call_id
+        {"role": "tool", "content": None},
+    ]
+    bank = parse_bank(jsonl(row(messages=messages, scenario="coding", notes="x", collected_at="2026")), "b")
+    loaded = bank.rows[0]
+    assert [message.role for message in loaded.messages] == ["developer", "user", "assistant", "assistant", "tool", "tool"]
+    assert loaded.chat[4] == {"role": "tool", "name": "bash", "content": "ok"}
+    assert loaded.chat[2] == {"role": "assistant", "content": None}
+    from agentroute.twin.records import content_text
+
+    assert content_text(loaded.messages[1].content) == "plain string part\na text part"
+
+
+def test_the_quirks_fixture_loads():
+    bank = load_bank(QUIRKS)
+    assert len(bank.rows) == 7 and len(bank.trajectories) == 4
+    assert bank.benchmarks == {"swebench": 5, "mtrag": 1, "pinchbench": 1}
+    by_key = {bank.rows[trajectory[0]].trajectory: [bank.rows[index].step_index for index in trajectory]
+              for trajectory in bank.trajectories}
+    assert by_key == {"demo__q": [1, 2, 4], "conv_9": [3], "demo__r": [1, 5], "pinch_1": [1]}
+    assert set(bank.incomplete) == {"demo__q", "conv_9", "demo__r"}
+    raw = [json.loads(line) for line in QUIRKS.read_text().splitlines()]
+    tool_messages = [message for item in raw for message in item["messages"] if message["role"] == "tool"]
+    assert tool_messages and all("name" in message and "tool_call_id" not in message for message in tool_messages)
+    assert any(message["role"] == "developer" for item in raw for message in item["messages"])
+    assert any(message.get("content") is None and not message.get("tool_calls")
+               for item in raw for message in item["messages"])
+    assert all("scenario" in item and "notes" in item for item in raw)
 
 
 def test_ids_must_be_unique():
@@ -137,12 +190,13 @@ def test_blank_lines_and_extra_fields_are_fine():
     assert bank.lines == (2,)
 
 
-def test_the_broken_row_is_reported_first_not_its_incomplete_trajectory():
-    def step(i: int, **fields) -> dict:
+def test_problems_are_listed_in_line_order():
+    def step2(i: int, **fields) -> dict:
         return row(f"t{i}", instance_id="t", step_index=i, total_steps=2, **fields)
 
-    mismatched = error_of(jsonl(step(1), step(2, target_tier="mid", target_tier_id=0)))
+    mismatched = error_of(jsonl(step2(1), step2(2, target_tier="mid", target_tier_id=0)))
     assert mismatched == "bank.jsonl line 2: row 't2': target_tier 'mid' does not match target_tier_id 0 (low)"
-    truncated = error_of(jsonl(step(1)) + json.dumps(step(2))[:30])
-    assert truncated.startswith("bank.jsonl line 2: not valid JSON")
-    assert truncated.endswith("(file truncated?) (and 1 more problem: line 1)")
+    truncated = error_of(jsonl(step2(1)) + json.dumps(step2(2))[:30])
+    assert truncated.startswith("bank.jsonl line 2: not valid JSON") and truncated.endswith("(file truncated?)")
+    both = error_of(jsonl(row("r1"), row("r1"), row("r3", target_tier_id=7)))
+    assert both.startswith("bank.jsonl line 2: duplicate id 'r1' (first on line 1) (and 1 more problem: line 3)")

@@ -388,3 +388,108 @@ def test_output_estimates_floor_the_mean_of_positive_estimates():
     # step 1: "ok" + 4 = 5; step 2: the next row adds only a user turn = 0 (kept, not averaged);
     # step 3: "yes done" + 4 = 6; step 4 (last): floor((5 + 6) / 2) = 5
     assert [fact.output for fact in tokens] == [5, 0, 6, 5]
+
+
+# tests/data/twin_quirks.jsonl: the real file's quirks (rows unsorted, steps missing, tool messages
+# answered by `name`, `content: null`, role developer, extra fields). Token tables as above:
+# (cl100k, anthropic) per distinct billable text, checked against the tokenizers themselves.
+QUIRKS = Path(__file__).parent / "data" / "twin_quirks.jsonl"
+Q_TEXTS = {
+    "S": ("You fix bugs in Python repositories.", 7, 7),
+    "U": ("Fix the failing test in parser.py.", 8, 9),
+    "A1": ('bash\n{"cmd": "ls"}', 8, 8),  # content null: only the tool call
+    "T1": ("setup.py src tests", 4, 5),
+    "A2": ('bash\n{"cmd": "pytest -q"}', 10, 10),
+    "T2": ("1 failed, 3 passed", 6, 5),
+    "A3": ("", 0, 0),  # content null, no tool calls: the per-message 4 only
+    "U2": ("Go on.", 3, 3),
+    "SM": ("Passages: The Seine flows through Paris.", 10, 10),
+    "Q1": ("Which river flows through Paris?", 6, 6),
+    "R1": ("The Seine.", 4, 4),
+    "Q2": ("How long is it?", 5, 5),
+    "SB": ("You are a careful engineer.", 6, 6),
+    "UB": ("Run the linter.\nReport errors.", 8, 9),
+    "AB": ("\nlint\n{}", 4, 4),
+    "TB": ("2 errors", 2, 2),
+    "AB2": ('Fixing both.\nedit\n{"path": "a.py"}', 13, 15),  # arguments given as an object
+    "TB2": ("edited a.py", 3, 4),
+    "D": ("You are terse.", 4, 5),
+    "UP": ("List the files.", 4, 4),
+}
+Q_MESSAGES = {
+    "q1": ["S", "U"], "q2": ["S", "U", "A1", "T1"], "q4": ["S", "U", "A1", "T1", "A2", "T2", "A3", "U2"],
+    "r1": ["SB", "UB"], "r5": ["SB", "UB", "AB", "TB", "AB2", "TB2"], "m3": ["SM", "Q1", "R1", "Q2"], "p1": ["D", "UP"],
+}
+Q_IDS = {"q1": "swebench_demo__q_step_1", "q2": "swebench_demo__q_step_2", "q4": "swebench_demo__q_step_4",
+         "r1": "swebench_demo__r_step_1", "r5": "swebench_demo__r_step_5", "m3": "mtrag_9_turn_3", "p1": "pinch_1"}
+Q_GOLD = {"q1": 3, "q2": 0, "q4": 2, "r1": 0, "r5": 3, "m3": 0, "p1": 1}
+Q_P_CL = {row: sum(Q_TEXTS[m][1] + 4 for m in names) + 2 for row, names in Q_MESSAGES.items()}
+Q_P_AN = {row: sum(Q_TEXTS[m][2] + 4 for m in names) + 2 for row, names in Q_MESSAGES.items()}
+# Output tokens: the assistant messages the next PRESENT row adds (the published scorer's choice), with the
+# row's gold tokenizer. q2's next present row is step 4, so its estimate spans the missing step 3 (A2 and A3).
+Q_O = {"q1": Q_TEXTS["A1"][2] + 4, "q2": (Q_TEXTS["A2"][1] + 4) + (Q_TEXTS["A3"][1] + 4),
+       "r1": (Q_TEXTS["AB"][1] + 4) + (Q_TEXTS["AB2"][1] + 4), "m3": 500, "p1": 500}
+Q_O["q4"] = (Q_O["q1"] + Q_O["q2"]) // 2
+Q_O["r5"] = Q_O["r1"]
+
+
+def test_quirks_token_table_matches_the_tokenizers_themselves(monkeypatch):
+    tiktoken = pytest.importorskip("tiktoken")
+    tokenizers = pytest.importorskip("tokenizers")
+    litellm_dir = Path(find_spec("litellm").submodule_search_locations[0])
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(litellm_dir / "litellm_core_utils/tokenizers"))
+    anthropic = tokenizers.Tokenizer.from_str((litellm_dir / "litellm_core_utils/tokenizers/anthropic_tokenizer.json").read_text())
+    cl100k = tiktoken.get_encoding("cl100k_base")
+    for name, (text, cl, an) in Q_TEXTS.items():
+        assert len(cl100k.encode(text)) == cl, name
+        assert len(anthropic.encode(text).ids) == an, name
+
+
+def test_quirks_hand_totals():
+    assert (Q_P_CL["q4"], Q_P_AN["q4"]) == (80, 81)
+    assert (Q_P_CL["r5"], Q_P_AN["r5"]) == (62, 66)
+    assert Q_O == {"q1": 12, "q2": 18, "q4": 15, "r1": 25, "r5": 25, "m3": 500, "p1": 500}
+
+
+@pytest.fixture(scope="module")
+def quirks():
+    bank = load_bank(QUIRKS)
+    return bank, count_bank(bank)
+
+
+def test_quirks_token_facts_follow_the_rows_present(quirks):
+    bank, tokens = quirks
+    facts = {row.id: fact for row, fact in zip(bank.rows, tokens)}
+    for name, row_id in Q_IDS.items():
+        fact = facts[row_id]
+        assert fact.prompt == (Q_P_CL[name],) * 3 + (Q_P_AN[name],), name
+        assert fact.output == Q_O[name], name
+    q4, r5 = facts[Q_IDS["q4"]], facts[Q_IDS["r5"]]
+    assert (q4.step, q4.previous_prompt, q4.extends_previous) == (4, (Q_P_CL["q2"],) * 3 + (Q_P_AN["q2"],), True)
+    assert (r5.step, r5.previous_prompt, r5.extends_previous) == (5, (Q_P_CL["r1"],) * 3 + (Q_P_AN["r1"],), True)
+    assert facts[Q_IDS["q1"]].previous_prompt is None and facts[Q_IDS["m3"]].previous_prompt is None
+
+
+def test_quirks_score_over_the_rows_present(quirks):
+    bank, tokens = quirks
+    picks = {"q1": 3, "q2": 3, "q4": 2, "r1": 0, "r5": 2, "m3": 0, "p1": 1}  # r5 under-routed: demo__r fails
+    by_id = {Q_IDS[name]: tier for name, tier in picks.items()}
+    result = score(bank, tokens, [by_id[row.id] for row in bank.rows], "mixed")
+    # always-high path, micro-dollars: q1 cold, q2 reads q1, q4 reads q2 (4 − 2 = 2 steps: warm),
+    # r1 cold, r5 cold: high last billed at step 1, 5 − 1 = 4 > 3 steps (the missing steps count)
+    high = {"q1": 26 * 6.25 + 12 * 25, "q2": 26 * 0.5 + 21 * 6.25 + 18 * 25, "q4": 47 * 0.5 + 34 * 6.25 + 15 * 25,
+            "r1": 25 * 6.25 + 25 * 25, "r5": 66 * 6.25 + 25 * 25, "m3": 43 * 6.25 + 500 * 25, "p1": 19 * 6.25 + 500 * 25}
+    assert sum(high[name] for name in ("q1", "q2", "q4", "r1", "r5")) == pytest.approx(3486.5)
+    paid = {"q1": high["q1"], "q2": high["q2"], "q4": 80 * 0.08333 + 15 * 5.0, "r1": 24 * 0.26 + 25 * 0.5,
+            "r5": 62 * 0.08333 + 25 * 5.0, "m3": 43 * 0.26 + 500 * 0.5, "p1": 18 * 0.30 + 500 * 2.0}
+    swe = 100 * ((high["q4"] - paid["q4"]) - (paid["r1"] + paid["r5"])) / 3486.5
+    mtrag = 100 * (high["m3"] - paid["m3"]) / high["m3"]
+    pinch = 100 * (high["p1"] - paid["p1"]) / high["p1"]
+    assert result.rowpass == pytest.approx(100 * 6 / 7)
+    assert result.rowexact == pytest.approx(100 * 5 / 7)  # q2 and r5 differ from gold
+    assert result.trajpass == pytest.approx(100 * 5 / 7)  # demo__q (3 rows), conv_9, pinch_1
+    assert (result.trajectories, result.passed_trajectories) == (4, 3)
+    assert result.by_benchmark["swebench"].costsave == pytest.approx(swe, rel=1e-9)
+    assert result.by_benchmark["swebench"].always_high_usd == pytest.approx(3486.5e-6)
+    assert result.costsave == pytest.approx(5 / 7 * swe + 1 / 7 * mtrag + 1 / 7 * pinch, rel=1e-9)
+    assert result.router_usd == pytest.approx(sum(paid.values()) / 1e6)

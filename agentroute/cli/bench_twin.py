@@ -42,7 +42,8 @@ def twin(
     from agentroute.twin.harness import run_twin
 
     report = run_twin(data, predictions=predictions, seed=seed, budget_usd=budget, folds=cv)
-    table = Table(title=f"TwinRouterBench static track · {report.rows} rows · {report.trajectories} trajectories")
+    incomplete = f" ({report.incomplete_trajectories} incomplete)" if report.incomplete_trajectories else ""
+    table = Table(title=f"TwinRouterBench static track · {report.rows} rows · {report.trajectories} trajectories{incomplete}")
     columns = ["router", "ROWPASS", "ROWEXACT", "TRAJPASS", "COSTSAVE", "COMBINED"]
     if report.intervals:
         columns.append("90% CI")
@@ -85,6 +86,12 @@ def twin(
         + " — see docs/twinrouterbench.md for drift against the original tokenizers.",
         highlight=False,
     )
+    if report.incomplete_trajectories:
+        console.print(
+            f"{report.incomplete_trajectories} of {report.trajectories} trajectories are incomplete (steps missing): "
+            "each is scored over the rows present (TRAJPASS over them; see docs/twinrouterbench.md).",
+            highlight=False,
+        )
     for result in report.results:
         if result.errors:
             console.print(f"{result.router}: {result.errors} row(s) errored (scored as misses); first: {result.first_error}",

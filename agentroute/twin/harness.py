@@ -14,7 +14,7 @@ from agentroute.twin.locked import twin_pool
 from agentroute.twin.predictions import load_predictions
 from agentroute.twin.records import TIERS, Bank, load_bank
 from agentroute.twin.scorer import Scores, score
-from agentroute.twin.tokens import TIER_TOKENIZER, TOKENIZER_MODELS, count_bank
+from agentroute.twin.tokens import TIER_TOKENIZER, TOKENIZER_SOURCES, count_bank
 
 CV_FOLDS = 5
 
@@ -27,6 +27,7 @@ class TwinReport(BaseModel):
     data: str
     rows: int
     trajectories: int
+    incomplete_trajectories: int = 0
     benchmarks: dict[str, int]
     tokenizers: dict[str, str]
     results: list[Scores]
@@ -72,8 +73,9 @@ def run_twin(
         data=bank.source,
         rows=len(bank.rows),
         trajectories=len(bank.trajectories),
+        incomplete_trajectories=len(bank.incomplete),
         benchmarks=bank.benchmarks,
-        tokenizers={tier: f"{TIER_TOKENIZER[index]} (litellm {TOKENIZER_MODELS[TIER_TOKENIZER[index]]})"
+        tokenizers={tier: f"{TIER_TOKENIZER[index]} ({TOKENIZER_SOURCES[TIER_TOKENIZER[index]]})"
                     for index, tier in enumerate(TIERS)},
         results=results,
         folds=folds,

@@ -1,9 +1,13 @@
 """TwinRouterBench static-track rows and the validating loader.
 
-A question bank is JSON lines, one step-prefix row per line (SPEC.md). `load_bank` never drops
-a row: every problem (bad JSON, a malformed row, a trajectory whose steps are missing,
-repeated or out of order) is collected with its line number, and the load fails with one
-`BankError` line naming the first problem and how many more there are.
+A question bank is JSON lines, one step-prefix row per line (SPEC.md). `load_bank` accepts
+what the benchmark itself publishes and scores: rows in any order (each trajectory is sorted by
+step), trajectories with steps missing (scored over the rows present, counted as incomplete),
+tool messages answered by `name` without a `tool_call_id`, `content: null`, role `developer`
+and extra fields. It never drops a row: every real problem (bad JSON, a malformed row, a
+duplicate id, a step given twice, a trajectory whose rows disagree on `total_steps` or
+benchmark) is collected with its line number, and the load fails with one `BankError` line
+naming the first problem and how many more there are.
 """
 
 from __future__ import annotations
@@ -67,20 +71,18 @@ class Message(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    role: Literal["system", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart | str] | None = None
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     name: str | None = None
 
     @model_validator(mode="after")
     def _well_formed(self) -> Message:
+        # `content: null` without tool calls, and a tool message that names its function
+        # (`name`) instead of a `tool_call_id`, are both in the published data: accepted.
         if self.tool_calls and self.role != "assistant":
             raise ValueError(f"a {self.role} message cannot carry tool_calls")
-        if self.content is None and not self.tool_calls:
-            raise ValueError("a message needs content or tool_calls")
-        if self.role == "tool" and not self.tool_call_id:
-            raise ValueError("a tool message needs the tool_call_id it answers")
         return self
 
     @cached_property
@@ -168,13 +170,18 @@ class TwinRow(BaseModel):
         return [{"type": "function", "function": spec.model_dump(exclude_unset=True)} for spec in self.functions]
 
 
-def content_text(content: str | list[ContentPart] | None) -> str:
-    """The text of a content: the string, or the non-empty text parts joined by newlines."""
+def content_text(content: str | list[ContentPart | str] | None) -> str:
+    """The text of a content: the string, or the non-empty text parts (or bare strings) joined by newlines."""
     if content is None:
         return ""
     if isinstance(content, str):
         return content
-    return "\n".join(part.text for part in content if part.text)
+    return "\n".join(part for part in part_texts(content) if part)
+
+
+def part_texts(content: list[ContentPart | str]) -> list[str]:
+    """The texts of a list content, in order: a bare string part is its own text."""
+    return [part if isinstance(part, str) else part.text or "" for part in content]
 
 
 def extends(previous: TwinRow, current: TwinRow) -> bool:
@@ -188,12 +195,25 @@ def extends(previous: TwinRow, current: TwinRow) -> bool:
 
 @dataclass(frozen=True)
 class Bank:
-    """A validated question bank: rows in file order and trajectories as row indices in step order."""
+    """A validated question bank: rows in file order and trajectories as row indices in step order.
+
+    A trajectory holds the rows present in the file; `incomplete` names those with steps missing.
+    """
 
     source: str
     rows: tuple[TwinRow, ...]
     lines: tuple[int, ...]
     trajectories: tuple[tuple[int, ...], ...]
+
+    @cached_property
+    def incomplete(self) -> tuple[str, ...]:
+        """Trajectory keys with fewer rows than their `total_steps` (scored over the rows present)."""
+        keys = []
+        for trajectory in self.trajectories:
+            first = self.rows[trajectory[0]]
+            if len(trajectory) < first.total_steps:
+                keys.append(first.trajectory)
+        return tuple(keys)
 
     @property
     def benchmarks(self) -> dict[str, int]:
@@ -227,7 +247,6 @@ def parse_bank(text: str, source: str) -> Bank:
     problems: list[tuple[int, str]] = []
     rows: list[TwinRow] = []
     lines: list[int] = []
-    broken: set[str] = set()
     physical = text.split("\n")
     last_line = max((number for number, raw in enumerate(physical, 1) if raw.strip()), default=0)
     for number, raw in enumerate(physical, 1):
@@ -246,12 +265,11 @@ def parse_bank(text: str, source: str) -> Bank:
             rows.append(TwinRow.model_validate(obj))
         except ValidationError as error:
             problems.append((number, _describe(obj, error)))
-            broken.add(str(obj.get("instance_id") or obj.get("id")))
             continue
         lines.append(number)
-    trajectories, structural = _trajectories(rows, lines, broken)
+    trajectories, structural = _trajectories(rows, lines)
+    problems.extend(structural)
     problems.sort()
-    problems.extend(sorted(structural))  # a broken row first: it is why its trajectory looks incomplete
     if problems:
         number, message = problems[0]
         more = ""
@@ -276,42 +294,42 @@ def _describe(obj: Mapping[str, Any], error: ValidationError) -> str:
 
 
 def _trajectories(
-    rows: list[TwinRow], lines: list[int], broken: set[str]
+    rows: list[TwinRow], lines: list[int]
 ) -> tuple[tuple[tuple[int, ...], ...], list[tuple[int, str]]]:
-    """Group rows into trajectories and check ids are unique and steps run 1..total_steps in order.
+    """Group rows into trajectories sorted by step; check ids are unique and no step is given twice.
 
-    A trajectory with a row that failed validation (`broken`) is not reported as missing that step.
+    Rows may come in any order and steps may be missing (the benchmark's scorer sorts each
+    trajectory by step and scores whatever rows it is given; a subset is scored over the rows
+    present). The rows of one trajectory must agree on benchmark and `total_steps`.
     """
     problems: list[tuple[int, str]] = []
     seen_ids: dict[str, int] = {}
     groups: dict[str, list[int]] = {}
+    duplicates: set[int] = set()
     for index, row in enumerate(rows):
         if row.id in seen_ids:
             problems.append((lines[index], f"duplicate id {row.id!r} (first on line {seen_ids[row.id]})"))
+            duplicates.add(index)
         else:
             seen_ids[row.id] = lines[index]
         groups.setdefault(row.trajectory, []).append(index)
     for key, members in groups.items():
         first = rows[members[0]]
-        for previous, index in zip(members, members[1:]):
-            row, before = rows[index], rows[previous]
-            where = f"trajectory {key!r}"
+        where = f"trajectory {key!r}"
+        step_line: dict[int, int] = {}
+        for index in members:
+            row = rows[index]
             if row.benchmark != first.benchmark:
-                problems.append((lines[index], f"{where} mixes benchmarks {first.benchmark!r} and {row.benchmark!r}"))
+                problems.append((lines[index], f"{where} mixes benchmarks {first.benchmark!r} and {row.benchmark!r} "
+                                               f"(line {lines[members[0]]})"))
             if row.total_steps != first.total_steps:
                 problems.append((lines[index], f"{where} says total_steps {row.total_steps}, "
                                                f"line {lines[members[0]]} says {first.total_steps}"))
-            if row.step_index == before.step_index:
-                problems.append((lines[index], f"{where} repeats step {row.step_index} (line {lines[previous]})"))
-            elif row.step_index < before.step_index:
-                problems.append((lines[index], f"{where} step {row.step_index} comes after step "
-                                               f"{before.step_index} (line {lines[previous]}); steps must be in order"))
-        steps = sorted({rows[index].step_index for index in members})
-        expected = list(range(1, first.total_steps + 1))
-        missing = sorted(set(expected) - set(steps))
-        if missing and key not in broken:
-            shown = ", ".join(str(step) for step in missing[:5]) + (", …" if len(missing) > 5 else "")
-            problems.append((lines[members[0]], f"trajectory {key!r} has {len(steps)} of {first.total_steps} "
-                                                 f"steps; missing step {shown}"))
+            if index in duplicates:
+                continue  # already reported as a duplicate id
+            if row.step_index in step_line:
+                problems.append((lines[index], f"{where} repeats step {row.step_index} (line {step_line[row.step_index]})"))
+            else:
+                step_line[row.step_index] = lines[index]
     ordered = tuple(tuple(sorted(members, key=lambda index: rows[index].step_index)) for members in groups.values())
     return ordered, problems

@@ -1,19 +1,24 @@
-"""Token estimates of the static track, counted offline with litellm's token counter.
+"""Token estimates of the static track, counted offline: cl100k exactly as tiktoken counts it,
+the Anthropic tokenizer through litellm.
 
 SPEC: prompt tokens = Σ over messages (tokens of the billable text + 4) + 2, where the billable
 text is the content text and each tool call's name and arguments joined by newlines. Output
-tokens of step k = Σ (tokens + 4) over the assistant messages that the next row adds; the last
-(or only) step of a trajectory gets the integer mean of the trajectory's positive estimates, or
-500 when there are none. Prompts are counted with the tokenizer of the tier that is billed;
-output estimates with the tokenizer of the row's gold tier (as the published scorer does).
+tokens of a row = Σ (tokens + 4) over the assistant messages that the next row PRESENT in the
+trajectory adds after this row's messages (as the published scorer does: in a trajectory with
+steps missing that delta spans the missing steps too); the last row present (or the only one)
+gets the integer mean of the trajectory's positive estimates, or 500 when there are none.
+Prompts are counted with the tokenizer of the tier that is billed; output estimates with the
+tokenizer of the row's gold tier (as the published scorer does).
 
 Tokenizers per tier, and where they can differ from the published numbers:
 
 - high: the Anthropic tokenizer bundled with litellm (`claude-opus-4-6` selects it). The
-  original ships an Anthropic tokenizer JSON too; counts agree token for token with
-  `tokenizers.Tokenizer.encode` on litellm's file. If the two JSON files differ, high-tier
-  counts drift, and high dominates every cost.
-- mid_high: cl100k_base, as in the original.
+  original ships an Anthropic tokenizer JSON too; litellm's counts agree token for token with
+  `tokenizers.Tokenizer.encode` on litellm's file (checked on every distinct text of the real
+  dev rows). If the two JSON files differ, high-tier counts drift, and high dominates every cost.
+- mid_high: cl100k_base, counted with tiktoken itself (`encode`, the original's call) on the
+  copy of the encoding litellm bundles, so no network. Not litellm's `token_counter`: that
+  encodes long texts in 1,024-character chunks and adds about one token per chunk boundary.
 - mid, low: the original uses the MiniMax-Text-01 and DeepSeek-V3 tokenizers from the model
   hub and falls back to cl100k_base offline. We are always offline, so these are cl100k_base
   (not measured against the hub tokenizers here: large byte-level BPE vocabularies usually
@@ -30,10 +35,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentroute.twin.records import TIERS, Bank, Message, TwinRow, extends
+from agentroute.twin.records import TIERS, Bank, Message, TwinRow, extends, part_texts
 
 TOKENIZER_MODELS: dict[str, str] = {"anthropic": "claude-opus-4-6", "cl100k": "gpt-4"}
-"""litellm model names whose token counter selects each tokenizer offline."""
+"""litellm model names whose token counter selects each tokenizer offline (cl100k is counted with tiktoken)."""
+
+TOKENIZER_SOURCES: dict[str, str] = {
+    "anthropic": "litellm claude-opus-4-6",
+    "cl100k": "tiktoken",
+}
+"""What counts each tokenizer, as the report names it."""
 
 TIER_TOKENIZER: tuple[str, ...] = ("cl100k", "cl100k", "cl100k", "anthropic")
 """The tokenizer of each tier, low → high."""
@@ -49,7 +60,7 @@ def billable_text(message: Message) -> str:
     if isinstance(message.content, str):
         parts.append(message.content)
     elif message.content:
-        parts.extend(part.text for part in message.content if part.text)
+        parts.extend(text for text in part_texts(message.content) if text)
     for call in message.tool_calls or []:
         parts.append(call.function.name)
         arguments = call.function.arguments
@@ -60,13 +71,29 @@ def billable_text(message: Message) -> str:
     return "\n".join(parts)
 
 
+def cl100k_encoding() -> Any:
+    """tiktoken's cl100k_base, loaded offline from the copy litellm bundles.
+
+    Importing litellm's `default_encoding` points tiktoken's cache at litellm's tokenizers folder
+    (where cl100k_base.tiktoken is stored under tiktoken's cache key) and loads the encoding; a
+    real `tiktoken.Encoding`, so counts are tiktoken's own.
+    """
+    from agentroute._litellm import load_litellm
+
+    load_litellm()
+    from litellm.litellm_core_utils.default_encoding import encoding
+
+    return encoding
+
+
 class TokenCounter:
-    """Counts text with litellm's offline counters, remembering every text it has seen."""
+    """Counts text offline (cl100k with tiktoken, Anthropic with litellm), remembering every text it has seen."""
 
     def __init__(self) -> None:
         from agentroute._litellm import load_litellm
 
         self._litellm: Any = load_litellm()
+        self._cl100k: Any = cl100k_encoding()
         self._seen: dict[tuple[str, str], int] = {}
 
     def text(self, text: str, tokenizer: str) -> int:
@@ -74,7 +101,12 @@ class TokenCounter:
         key = (tokenizer, text)
         count = self._seen.get(key)
         if count is None:
-            count = self._litellm.token_counter(model=TOKENIZER_MODELS[tokenizer], text=text) if text else 0
+            if not text:
+                count = 0
+            elif tokenizer == "cl100k":
+                count = len(self._cl100k.encode(text, disallowed_special=()))
+            else:
+                count = self._litellm.token_counter(model=TOKENIZER_MODELS[tokenizer], text=text)
             self._seen[key] = count
         return count
 
