@@ -1,10 +1,11 @@
 """Router decision overhead on a 50-message prefix, excluding the LLM call.
 
 Measures what `Router.call` does before it sends a request: count prompt tokens (litellm's
-counter), build the step context (signals from the prefix), let the budget-aware policy decide,
-and fit the decision to the budget.
+counter), build the step context (signals from the prefix), let the policy decide (the learned
+default: step features, the fitted model, and the kNN evidence of an experience memory holding
+`--memory` records), and fit the decision to the budget.
 
-    python benchmarks/router_overhead.py [--calls 500]
+    python benchmarks/router_overhead.py [--calls 500] [--memory 10000] [--policy learned]
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import json
 import statistics
 import time
 
+from agentroute.memory.experience import MemoryExperience
+from agentroute.memory.records import Experience, Retrieval
+from agentroute.memory.store import ExperienceMemory
 from agentroute.pool import load_pool
 from agentroute.policies import make_policy
 from agentroute.router import Router
@@ -35,12 +39,31 @@ def prefix(n_messages: int) -> list[dict]:
     return messages[:n_messages]
 
 
+def filled_memory(records: int, n_tiers: int) -> MemoryExperience:
+    """An in-process experience memory of `records` credited steps of varied prefixes."""
+    memory = ExperienceMemory(in_process=True, max_records=max(records, 1))
+    experiences = []
+    for index in range(records):
+        length = 3 + index % 40
+        experiences.append(Experience(
+            id=f"e{index}", run_id=f"r{index // 30}", step=index % 30, created=float(index),
+            text=f"task {index % 97}: fix parser bug {index % 13}\n" + "\n".join(
+                str(message.get("content") or "")[:80] for message in prefix(length)[-3:]) + f" step={index % 30}",
+            tier=index % n_tiers, model=f"tier-{index % n_tiers}", success=1.0, task_success=float(index % 3 != 0),
+        ))
+    memory.add_many(experiences)
+    return MemoryExperience(memory, Retrieval(signal="task"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--memory", type=int, default=10_000, help="experiences in the memory (0: no memory)")
+    parser.add_argument("--policy", default="learned")
     args = parser.parse_args()
     pool = load_pool()
-    router = Router(pool, make_policy("budget-aware", pool), budget_usd=5.0, run_id="bench")
+    experience = filled_memory(args.memory, pool.size) if args.memory else None
+    router = Router(pool, make_policy(args.policy, pool, experience=experience), budget_usd=5.0, run_id="bench")
     messages = prefix(50)
     tools = [{"type": "function", "function": {"name": "bash", "parameters": {"type": "object", "properties": {"command": {"type": "string"}}}}}]
     router.count_prompt_tokens(pool.tiers[0].primary, messages, tools)  # warm the tokenizer
@@ -55,7 +78,8 @@ def main() -> None:
     timings.sort()
     p50 = statistics.median(timings)
     p99 = timings[int(len(timings) * 0.99) - 1]
-    print(json.dumps({"messages": len(messages), "prompt_tokens": counted, "calls": args.calls,
+    print(json.dumps({"policy": args.policy, "memory_records": args.memory, "messages": len(messages),
+                      "prompt_tokens": counted, "calls": args.calls,
                       "p50_ms": round(p50, 3), "p99_ms": round(p99, 3)}))
 
 

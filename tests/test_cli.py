@@ -98,9 +98,10 @@ def test_demo_routes_the_scripted_episode_with_every_policy(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     store = TraceStore(tmp_path / "runs.sqlite")
     runs = {info.policy: info for info in store.runs()}
-    assert set(runs) == {"always:high", "always:low", "cascade", "random", "budget-aware"}
+    assert set(runs) == {"always:high", "always:low", "cascade", "random", "budget-aware", "learned"}
     spent = {policy: store.spent_nanos(info.run_id) for policy, info in runs.items()}
     assert spent["always:low"] < spent["budget-aware"] < spent["always:high"]
+    assert spent["always:low"] < spent["learned"] <= spent["always:high"]
     assert all(info.outcome == "submitted" for info in runs.values())
 
 

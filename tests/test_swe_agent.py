@@ -26,6 +26,7 @@ from gitrepo import checkout_of, commit_all
 from scripted_solver import ScriptedSolver
 
 from agentroute.memory.store import ExperienceMemory
+from agentroute.policies.learned import steps_from_experiences
 from agentroute.swe.agent import NUDGE, AgentSettings
 from agentroute.swe.evaluate import evaluate_patch
 from agentroute.swe.runner import RunSettings, run_task
@@ -59,13 +60,15 @@ def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM
     assert row["outcome"] == "resolved" and row["steps"] == 5 and row["calls"] == 5
     [prediction] = read_jsonl(out / "predictions.jsonl")
     assert set(prediction) == {"instance_id", "model_name_or_path", "model_patch"}
-    assert prediction["instance_id"] == SEMVER.instance_id and prediction["model_name_or_path"] == "agentroute-budget-aware"
+    assert prediction["instance_id"] == SEMVER.instance_id and prediction["model_name_or_path"] == "agentroute-learned"
     assert evaluate_patch(SEMVER, prediction["model_patch"]).resolved
 
     # every call was routed, billed from the server's usage, and traced; the sum is the task's spend
     records = [r for r in read_jsonl(out / "traces" / f"{SEMVER.instance_id}.jsonl") if r["kind"] == "model"]
     assert [r["outcome"] for r in records] == ["ok"] * 5
-    assert all(r["reason"] and r["tier_name"] in ("low", "mid", "high") for r in records)
+    assert all(r["tier_name"] in ("low", "mid", "high") for r in records)
+    # the learned step policy (fitted on the shipped seed) made every decision, and says on what evidence
+    assert all(r["reason"].startswith("learned n=375, ") and " p=" in r["reason"] and " τ=" in r["reason"] for r in records)
     assert sum(r["cost_nanos"] for r in records) / 1e9 == pytest.approx(row["spent_usd"], abs=1e-9)
     assert 0 < row["spent_usd"] <= 0.5
     assert sum(row["tier_calls"].values()) == 5
@@ -83,10 +86,14 @@ def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM
     assert all(m["content"] == "" for m in last if m["role"] == "assistant")
     assert SEMVER.patch not in json.dumps(llm.requests[0]["messages"])  # the reference fix is never shown
 
-    # the C-A-F loop: each decision was remembered and credited with the task outcome
+    # the C-A-F loop: each decision was remembered with its step features and credited with the task
+    # outcome, so the next fit of the learned policy learns from this run
     store = ExperienceMemory(memory)
-    assert store.count() == 5
-    assert sum(store.stats().per_model.values()) == 5
+    experiences = store.experiences()
+    assert len(experiences) == 5
+    assert {(e.task_outcome, e.task_success) for e in experiences} == {("resolved", 1.0)}
+    assert all(e.features["x_tiers"] == 3 and e.features["x_coding_agent"] == 1.0 for e in experiences)
+    assert len(steps_from_experiences(experiences)) == 5
 
 
 def run_settings(budget: float, max_steps: int = 20, keep_workspace: bool = False) -> RunSettings:

@@ -43,8 +43,8 @@ def test_metrics_json_has_every_router(report):
     assert metrics["rows"] == 13 and metrics["trajectories"] == 6
     assert metrics["benchmarks"] == {"swebench": 7, "bfcl": 2, "mtrag": 3, "qmsum": 1}
     assert [result["router"] for result in metrics["results"]] == [
-        "predictions:predictions.jsonl", "always-low", "always-high", "random", "budget-aware", "litellm-complexity",
-        "1-NN (upper bound)"]
+        "predictions:predictions.jsonl", "learned", "always-low", "always-high", "random", "budget-aware",
+        "litellm-complexity", "1-NN (upper bound)"]
 
 
 def test_saved_predictions_score_with_the_hand_arithmetic(report):
@@ -123,7 +123,8 @@ def test_the_quirks_bank_runs_and_says_how_many_trajectories_are_incomplete(quir
     assert metrics["tokenizers"]["mid_high"] == "cl100k (tiktoken)"
     # every baseline routes every quirky row (developer role, tool messages by name, content null)
     assert [(result["router"], result["errors"]) for result in metrics["results"][1:]] == [
-        (name, 0) for name in ("always-low", "always-high", "random", "budget-aware", "litellm-complexity", "1-NN (upper bound)")]
+        (name, 0) for name in ("learned", "always-low", "always-high", "random", "budget-aware", "litellm-complexity",
+                               "1-NN (upper bound)")]
 
 
 def test_prediction_aliases_and_saved_errors_are_scored(quirks_report):

@@ -31,7 +31,7 @@ def demo(
     validate_cap(budget)
     pool = load_pool(config)
     trace_store = TraceStore(store)
-    policies = [f"always:{pool.tiers[-1].name}", f"always:{pool.tiers[0].name}", "cascade", "random", "budget-aware"]
+    policies = [f"always:{pool.tiers[-1].name}", f"always:{pool.tiers[0].name}", "cascade", "random", "budget-aware", "learned"]
     table = Table(title=f"scripted episode · budget ${budget:g} · pool {pool.source}")
     for column in ("policy", "run id", "calls", "spent $", "outcome", "tiers per call"):
         table.add_column(column)

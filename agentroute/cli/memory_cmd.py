@@ -70,16 +70,26 @@ def export(
 
 @memory_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSONL file of experiences (as written by export).")],
+    file: Annotated[Path, typer.Argument(help="JSONL file of experiences (as written by export), or of labeled TwinRouterBench-format step rows.")],
     path: PathOption = None,
     url: UrlOption = None,
 ) -> None:
-    """Add the experiences of a JSONL file; a bad line is an error and nothing is written."""
-    from agentroute.memory.store import read_jsonl
+    """Add the experiences of a JSONL file; a bad line is an error and nothing is written.
 
-    experiences = read_jsonl(file)  # validated before a store is created
+    A TwinRouterBench-format file (rows with `messages` and `target_tier`) becomes labeled
+    experiences: each row, one per tier, sufficient iff the tier ≥ its label. The learned policy
+    fits on them (with its shipped seed) the next time it starts with this memory."""
+    from agentroute.memory.labeled import is_labeled_file, labeled_experiences
+    from agentroute.policies.sufficiency import LEVELS
+    from agentroute.memory.store import read_jsonl
+    from agentroute.twin.records import load_bank
+
+    labeled = is_labeled_file(file)
+    # validated whole before a store is created: a bad line writes nothing
+    experiences = labeled_experiences(load_bank(file).rows) if labeled else read_jsonl(file)
     added = _open(path, url, create=True).import_experiences(experiences)
-    console.print(f"imported {added} experiences from {file}")
+    what = f"labeled experiences ({added // LEVELS} steps × {LEVELS} tiers)" if labeled else "experiences"
+    console.print(f"imported {added} {what} from {file}")
 
 
 @memory_app.command("clear")

@@ -49,7 +49,7 @@ def run(
     task_or_dir: TaskArgument,
     budget: Annotated[float, typer.Option("--budget", help="Hard budget per task in USD.")] = 0.50,
     pool_file: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
-    policy: Annotated[str, typer.Option("--policy", help="Routing policy (budget-aware, cascade, fixed:<tier>, random…).")] = "budget-aware",
+    policy: Annotated[str, typer.Option("--policy", help="Routing policy (learned, budget-aware, cascade, always:<tier>, random).")] = "learned",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")] = 1,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per task before it stops.")] = 40,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds a shell command may run.")] = 60.0,
@@ -58,6 +58,7 @@ def run(
     instance: InstanceOption = None,
     memory: Annotated[Optional[Path], typer.Option("--memory", help="Experience memory. Default: $AGENTROUTE_MEMORY or ./memory/chroma.")] = None,
     no_memory: Annotated[bool, typer.Option("--no-memory", help="Route without the experience memory.")] = False,
+    no_seed: Annotated[bool, typer.Option("--no-seed", help="Start the learned policy cold: fit it on the memory only, not on the shipped labeled steps.")] = False,
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
     keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
 ) -> None:
@@ -81,7 +82,7 @@ def run(
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
     require_keys(pool)
-    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers,
+    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers, use_seed=not no_seed,
                            agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
                                                sandbox=SandboxSettings(timeout=command_timeout)))
     output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem, settings, pool)

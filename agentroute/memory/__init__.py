@@ -1,6 +1,6 @@
 """The experience memory (Context → Action → Feedback → Context) in Chroma.
 
 `store.ExperienceMemory` is the store (it imports chromadb, so import it where it is used);
-`experience.MemoryExperience` plugs it into the budget-aware policy; `context_text` renders a
+`experience.MemoryExperience` plugs it into the step policies; `context_text` renders a
 step context for embedding; `records` holds the data types.
 """

@@ -8,8 +8,10 @@ Levels are stored as tier indexes of a four-tier pool (TwinRouterBench's low …
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentroute.context import StepContext
@@ -23,6 +25,17 @@ if TYPE_CHECKING:
     from agentroute.twin.records import TwinRow
 
 LABELED_OUTCOME = "labeled"
+
+
+def is_labeled_file(path: Path) -> bool:
+    """Whether a JSONL file's first row looks like a TwinRouterBench row (messages + a target tier)."""
+    try:
+        with Path(path).open("rb") as lines:
+            first = next((line for line in lines if line.strip()), b"")
+        row = json.loads(first)
+    except (OSError, ValueError):
+        return False  # the experience reader reports the problem with its line number
+    return isinstance(row, dict) and "messages" in row and ("target_tier" in row or "target_tier_id" in row)
 
 
 def row_context(row: TwinRow) -> StepContext:

@@ -11,9 +11,10 @@ same steps 2–4.
    repeated twice or more +0.20, a failed previous call +0.10, a long prefix +0.10) minus
    progress (tests that went from failing to passing −0.15).
 2. Prior success of tier t (hand-set: at difficulty d, p = σ(8·(c_t − d)), c_t = (t+1)/n_tiers;
-   learned: the fitted P(tier sufficient)). When an experience source is attached, p is blended
-   with the successes and trials of similar past steps: (w·p + successes) / (w + trials),
-   w = prior_weight.
+   learned: the fitted P(tier sufficient)). When an experience source is attached (and consulted:
+   the hand-set policy does; the learned one learns from the memory through its fit instead, which
+   measured better, see benchmarks/step_model_selection.py), p is blended with the successes and
+   trials of similar past steps: (w·p + successes) / (w + trials), w = prior_weight.
 3. Threshold τ (hand-set 0.5, learned 0.8: a risk target on P(sufficient)) moved by budget
    pressure ρ = expected remaining steps × cost per step on the tier τ alone would pick /
    remaining budget: plenty of money (ρ < 0.25) tightens τ by `plenty_margin` (hand-set 0.05,
@@ -124,6 +125,7 @@ class BudgetAwarePolicy:
         threshold: float = 0.5,
         plenty_margin: float = 0.05,
         prior_weight: float = 4.0,
+        consult_memory: bool = True,
         experience: ExperienceSource | None = None,
     ) -> None:
         self.n_tiers = n_tiers
@@ -132,6 +134,7 @@ class BudgetAwarePolicy:
         self.threshold = threshold
         self.plenty_margin = plenty_margin
         self.prior_weight = prior_weight
+        self.consult_memory = consult_memory
         self.experience = experience
         self._run_id: str | None = None
 
@@ -139,7 +142,7 @@ class BudgetAwarePolicy:
         """Expected success of each tier at this step: the estimator's prior, blended with the
         successes and trials of similar past steps when an experience source is attached."""
         priors, why = self.estimator.estimate(context)
-        evidence = self.experience.estimate(context) if self.experience else {}
+        evidence = self.experience.estimate(context) if self.experience and self.consult_memory else {}
         estimates = []
         for tier, prior in enumerate(priors):
             seen = evidence.get(tier)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
-from agentroute.signals import action_text, extract_signals, message_text
+from agentroute.signals import Signals, action_text, extract_signals, message_text
 
 _CODE_WORDS = re.compile(
     r"\b(?:shell|bash|terminal|programming|repository|repo|codebase|source code|git|python|pytest|"
@@ -43,10 +44,23 @@ def _log(value: float) -> float:
     return math.log1p(max(0.0, value))
 
 
-def step_features(messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None) -> dict[str, float]:
+@lru_cache(maxsize=1024)
+def _code_words(opening: str) -> int:
+    """Coding vocabulary in a trajectory's opening (cached: it repeats at every step)."""
+    return len(_CODE_WORDS.findall(opening))
+
+
+@lru_cache(maxsize=8192)
+def _is_shell_output(text: str) -> bool:
+    """Whether a tool output reports an exit code (cached: a prefix repeats every earlier output)."""
+    return _EXIT_TAG.search(text) is not None
+
+
+def step_features(messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | None = None,
+                  signals: Signals | None = None) -> dict[str, float]:
     """The features (name → value, keys = FEATURE_NAMES) of the step whose prefix is `messages`
-    and whose tool schemas are `tools`."""
-    signals = extract_signals(messages)
+    and whose tool schemas are `tools`; `signals`, if already read from the prefix, are reused."""
+    signals = signals or extract_signals(messages)
     texts = [message_text(message.get("content")) for message in messages]
     roles = [str(message.get("role")) for message in messages]
     calls = [action_text(call) for message in messages for call in message.get("tool_calls") or []]
@@ -55,8 +69,8 @@ def step_features(messages: Sequence[Mapping[str, Any]], tools: Sequence[Any] | 
     first_user = next((text for role, text in zip(roles, texts) if role == "user"), "")
     schemas = [_schema_text(tool) for tool in tools or []]
     opening = "\n".join([head, first_user[:4000], *(f"{name} {arguments[:200]}" for name, arguments in calls[:10]), *schemas])
-    code_words = len(_CODE_WORDS.findall(opening))
-    shell_outputs = sum(1 for text in tool_texts if _EXIT_TAG.search(text))
+    code_words = _code_words(opening)
+    shell_outputs = sum(1 for text in tool_texts if _is_shell_output(text))
     shell_tools = sum(1 for name in [name for name, _ in calls] + [text.split(" ", 1)[0] for text in schemas]
                       if name.lower() in _SHELL_TOOLS)
     last_role = roles[-1] if roles else ""

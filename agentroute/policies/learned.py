@@ -2,8 +2,11 @@
 
 `LearnedEstimator` reads the step's features (agentroute/policies/features.py) and asks a fitted
 `SufficiencyModel` for P(sufficient) at each pool tier's capability level; the step policy
-(`BudgetAwarePolicy`) then blends that with the memory's nearest past steps, moves the risk
-target with the budget, and takes the cheapest tier that clears it. Before anything is learned
+(`BudgetAwarePolicy`) moves the risk target with the budget and takes the cheapest tier that
+clears it. The memory teaches it through the fit, not through a kNN blend at decision time: on
+dev125, leave-trajectory-out, the blend lost 5.7 COMBINED points to the model alone
+(benchmarks/step_model_selection.py). Every decision is still written to the memory and credited
+with the task outcome. Before anything is learned
 (cold start: no seed and nothing in the memory) it falls back to the hand-set difficulty table.
 
 Training data: the shipped seed (TwinRouterBench-format labeled steps, see `seed_steps`) unless
@@ -44,7 +47,7 @@ class LearnedEstimator:
         if self.model is None:
             priors, why = self._fallback.estimate(context)
             return priors, ["untrained", *why]
-        features = step_features(context.messages, context.tools)
+        features = step_features(context.messages, context.tools, context.signals)
         by_level = self.model.probabilities(features)
         priors = [by_level[level_of(tier, self.n_tiers)] for tier in range(self.n_tiers)]
         return priors, [f"learned n={self.model.examples}", *self.model.explain(features)]
@@ -53,7 +56,7 @@ class LearnedEstimator:
 def learned_policy(n_tiers: int, model: SufficiencyModel | None, experience: ExperienceSource | None = None) -> BudgetAwarePolicy:
     """The default step policy over a fitted (or absent) sufficiency model."""
     return BudgetAwarePolicy(n_tiers, estimator=LearnedEstimator(n_tiers, model), name="learned",
-                             threshold=LEARNED_THRESHOLD, plenty_margin=0.0, experience=experience)
+                             threshold=LEARNED_THRESHOLD, plenty_margin=0.0, consult_memory=False, experience=experience)
 
 
 def experience_features(context: StepContext, n_tiers: int) -> dict[str, float]:

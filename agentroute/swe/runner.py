@@ -43,6 +43,7 @@ class RunSettings(BaseModel):
     budget_usd: float = Field(gt=0)
     policy: str = DEFAULT_POLICY
     workers: int = Field(default=1, ge=1)
+    use_seed: bool = True
     agent: AgentSettings = Field(default_factory=AgentSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
 
@@ -206,7 +207,7 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
     Raises TaskInterrupted (leaving the workspace for a resume) once `stop` is set."""
     run_id = f"swe-{batch or uuid.uuid4().hex[:8]}-{task.instance_id}"
     route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=settings.budget_usd, store=store,
-                       settings=settings.router, memory=memory, run_id=run_id,
+                       settings=settings.router, memory=memory, run_id=run_id, use_seed=settings.use_seed,
                        task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": settings.agent.max_steps})
     router = route.router(run_id)  # an interrupted run gets its spend back from the trace store
     graph = build_agent(route, settings.agent, checkpointer=checkpointer)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from agentroute.errors import AgentRouteError
 from agentroute.policies.seed import SEED_FILE
-from agentroute.twin.adapters import DEFAULT_BUDGET_USD, PolicyRouter, TwinRouter, route_bank, tokens_by_id
+from agentroute.twin.adapters import DEFAULT_BUDGET_USD, PolicyRouter, Routed, route_bank, tokens_by_id
 from agentroute.twin.baselines import baselines
 from agentroute.twin.crossval import bootstrap_interval, cross_validated
 from agentroute.twin.locked import twin_pool
@@ -52,21 +53,22 @@ def run_twin(
     """Score the baselines, the learned default (as shipped, or with `folds` leave-trajectory-out
     folds; always out of sample on the seed's own rows) and saved predictions on a bank file."""
     bank = load_bank(data)
+    if folds is not None and folds > len(bank.trajectories):
+        raise AgentRouteError(f"--cv {folds} needs at least {folds} trajectories; {bank.source} has {len(bank.trajectories)}")
     if folds is None and overlaps_seed(bank):
         folds = CV_FOLDS
     tokens = count_bank(bank)
     pool = twin_pool()
-    routers: list[TwinRouter] = []
+    routed: list[Routed] = []
     if predictions is not None:
-        routers.append(load_predictions(predictions, bank))
+        routed.append(route_bank(load_predictions(predictions, bank), bank))
     if folds is None:
-        routers.append(PolicyRouter.named("learned", pool, tokens_by_id(bank, tokens), seed=seed, budget_usd=budget_usd))
-        routed = []
+        shipped = PolicyRouter.named("learned", pool, tokens_by_id(bank, tokens), seed=seed, budget_usd=budget_usd)
+        routed.append(route_bank(shipped, bank))
     else:
-        routed = [cross_validated(bank, tokens, pool, folds=folds, seed=seed, budget_usd=budget_usd,
-                                  name=f"learned ({folds}-fold CV)")]
-    routers.extend(baselines(bank, tokens, pool, seed=seed, budget_usd=budget_usd))
-    routed.extend(route_bank(router, bank) for router in routers)
+        routed.append(cross_validated(bank, tokens, pool, folds=folds, seed=seed, budget_usd=budget_usd,
+                                      name=f"learned ({folds}-fold CV)"))
+    routed.extend(route_bank(router, bank) for router in baselines(bank, tokens, pool, seed=seed, budget_usd=budget_usd))
     results = [score(bank, tokens, r.picks, r.router, r.errors) for r in routed]
     intervals = {} if folds is None else {r.router: bootstrap_interval(bank, tokens, r.picks, seed=seed) for r in routed}
     return TwinReport(
