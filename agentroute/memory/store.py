@@ -219,8 +219,14 @@ class ExperienceMemory:
         with self._errors("cannot open"):
             self._slot = (_Slot(_Home(None, self.url), collection, read_only=read_only) if self.path is None
                           else _embedded_slot(self.path, collection, read_only))
-            with self._slot.home.lock.exclusive():
-                self._catch_up(check_counts=True)
+            try:
+                with self._slot.home.lock.exclusive():
+                    self._catch_up(check_counts=True)
+            except MemoryDamaged:
+                with _REGISTRY:  # the next open reads the directory again (the user may repair it meanwhile)
+                    if _SLOTS.get((self.path, collection)) is self._slot:
+                        del _SLOTS[(self.path, collection)]
+                raise
 
     # ---------------------------------------------------------------- writing
 
