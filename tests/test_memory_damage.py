@@ -5,6 +5,7 @@ store removed mid-run turns the memory off for that run instead of failing it.""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import subprocess
@@ -12,15 +13,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli import run_cli
+from conftest import POOL_TOML
+from fakellm import FakeLLM, Reply
+from scripted_solver import ScriptedSolver
 
 from agentroute.errors import AgentRouteError
 from agentroute.memory.errors import MemoryDamaged, MemoryUnavailable
 from agentroute.memory.store import ExperienceMemory
+from agentroute.swe.task import load_tasks
 
 FILL = r"""
 import sys
 from agentroute.memory.records import Experience
 from agentroute.memory.store import ExperienceMemory
+from agentroute.swe.task import load_tasks
 ExperienceMemory(sys.argv[1]).add_many([
     Experience(id=f"e{i}", run_id=f"r{i % 3}", step=i, created=float(i), text=f"step {i} reads file{i % 7}",
                group="g", model="A" if i % 2 else "B", tier=i % 2, success=1.0) for i in range(int(sys.argv[2]))
@@ -125,3 +132,32 @@ def test_a_read_only_memory_refuses_writes(tmp_path: Path) -> None:
     with pytest.raises(MemoryUnavailable, match="no experience memory"):
         ExperienceMemory(tmp_path / "nowhere", read_only=True)
     assert not (tmp_path / "nowhere").exists()
+
+
+SUITE = Path(__file__).resolve().parents[1] / "evals" / "swe"
+
+
+def test_a_batch_whose_memory_is_deleted_mid_run_still_completes_with_results(tmp_path: Path, llm: FakeLLM) -> None:
+    """`agentroute run` of two suite tasks, one worker: the memory directory vanishes during the
+    first task's third call. Both tasks still run to their result, each warning once."""
+    tasks = [task for task in load_tasks(SUITE) if task.instance_id in ("local__semver-1", "local__slugify-1")]
+    solver = ScriptedSolver(tasks)
+    memory, out = tmp_path / "memory", tmp_path / "out"
+
+    def responder(request: dict) -> Reply:
+        if len(llm.requests) == 3:
+            shutil.rmtree(memory)
+        return solver(request)
+
+    llm.responder = responder
+    (tmp_path / "pool.toml").write_text(POOL_TOML.format(base_url=llm.base_url))
+    result = run_cli("run", str(SUITE), *[arg for task in tasks for arg in ("--instance", task.instance_id)],
+                     "--budget", "0.5", "--pool", str(tmp_path / "pool.toml"), "--out", str(out), "--memory", str(memory),
+                     "--workers", "1", env={"AGENTROUTE_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted((row["instance_id"], row["outcome"]) for row in rows) == [(task.instance_id, "resolved") for task in tasks]
+    output = result.stdout + result.stderr
+    warnings = [line for line in output.splitlines() if "removed while in use" in line]
+    assert len(warnings) == 2 and all("continues without the experience memory" in line for line in warnings), output
+    assert not memory.exists()  # never silently restarted as an empty memory
