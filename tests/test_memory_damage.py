@@ -14,19 +14,22 @@ from pathlib import Path
 
 import pytest
 from cli import run_cli
-from conftest import POOL_TOML
+from conftest import FAST, POOL_TOML
 from fakellm import FakeLLM, Reply
 from scripted_solver import ScriptedSolver
 
+from agentroute.app import AgentRoute
 from agentroute.errors import AgentRouteError
 from agentroute.memory.errors import MemoryDamaged, MemoryUnavailable
 from agentroute.memory.store import ExperienceMemory
+from agentroute.pool import Pool
 from agentroute.swe.task import load_tasks
 
 FILL = r"""
 import sys
 from agentroute.memory.records import Experience
 from agentroute.memory.store import ExperienceMemory
+from agentroute.pool import Pool
 from agentroute.swe.task import load_tasks
 ExperienceMemory(sys.argv[1]).add_many([
     Experience(id=f"e{i}", run_id=f"r{i % 3}", step=i, created=float(i), text=f"step {i} reads file{i % 7}",
@@ -161,3 +164,29 @@ def test_a_batch_whose_memory_is_deleted_mid_run_still_completes_with_results(tm
     warnings = [line for line in output.splitlines() if "removed while in use" in line]
     assert len(warnings) == 2 and all("continues without the experience memory" in line for line in warnings), output
     assert not memory.exists()  # never silently restarted as an empty memory
+
+
+def test_a_routed_chat_model_routes_on_when_its_memory_vanishes(llm: FakeLLM, pool: Pool, tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """The same seam serves the LangChain doors: two runs of one AgentRoute answer after the store
+    is removed during the first, each warning once."""
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+
+    memory = filled(tmp_path / "memory", records=10)
+    route = AgentRoute(pool=pool, budget_usd=0.5, store=tmp_path / "runs.sqlite", settings=FAST, memory=memory)
+    agent = create_agent(route.chat_model(), tools=[])
+
+    def responder(request: dict) -> Reply:
+        if memory.exists():
+            shutil.rmtree(memory)
+        return Reply(content="done")
+
+    llm.responder = responder
+    with caplog.at_level(logging.WARNING, logger="agentroute.memory"):
+        for run in ("first", "second"):
+            state = agent.invoke({"messages": [HumanMessage("Fix it.")]}, {"configurable": {"thread_id": run}})
+            assert state["messages"][-1].content == "done"
+            assert [record.outcome for record in route.store.records(run)] == ["ok"]
+    lost = [record.getMessage() for record in caplog.records if "removed while in use" in record.getMessage()]
+    assert [("run first" in line, "run second" in line) for line in lost] == [(True, False), (False, True)]

@@ -24,6 +24,12 @@ Guarantees of the embedded store, measured in tests/test_memory_concurrency.py:
   another process. Not guaranteed: another `PersistentClient` on the same directory in this
   process (outside this class) defeats the reload, and the lock is not meant for network file
   systems. For a memory shared by many processes or machines, run a Chroma server and pass `url`.
+- Damage: opening compares Chroma with the side index. A side index that is damaged (not a
+  database, failing SQLite's quick check) or behind Chroma is rebuilt from it. A chroma.sqlite3
+  that is missing or empty, or a Chroma holding fewer records than a clean side index lists, is
+  MemoryDamaged: nothing is changed and the store is never read as an empty memory. A store whose
+  chroma.sqlite3 disappears while open raises MemoryUnavailable on every call (the run's
+  experience source then routes without memory, see guard.py); it is not recreated behind the run.
 - Server mode: Chroma serialises writes. The side index is built in memory from the server when
   the memory opens and kept current with this process's own writes; neighbours found by a query
   are always live, but other machines' credits and their share of the group totals are seen at the
