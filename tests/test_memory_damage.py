@@ -132,9 +132,11 @@ def test_a_read_only_memory_refuses_writes(tmp_path: Path) -> None:
     with pytest.raises(AgentRouteError, match="read-only"):
         memory.clear()
     assert ExperienceMemory(store).count() == 5
-    with pytest.raises(MemoryUnavailable, match="no experience memory"):
-        ExperienceMemory(tmp_path / "nowhere", read_only=True)
-    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "empty").mkdir()
+    for nowhere in (tmp_path / "nowhere", tmp_path / "empty"):
+        with pytest.raises(MemoryUnavailable, match="no experience memory"):
+            ExperienceMemory(nowhere, read_only=True)
+    assert not (tmp_path / "nowhere").exists() and list((tmp_path / "empty").iterdir()) == []
 
 
 SUITE = Path(__file__).resolve().parents[1] / "evals" / "swe"

@@ -114,12 +114,12 @@ class _Slot:
         self.name = name
         self.read_only = read_only
         file = None if home.path is None else home.path / f"agentroute-{name}.sqlite3"
-        if file is None:
-            self.side = SideIndex(None)
-        elif read_only:
-            self.side = SideIndex.snapshot(file) or SideIndex(None)
-        else:
-            with home.lock.exclusive():
+        with home.lock.exclusive():  # no write of another process half seen
+            if file is None:
+                self.side = SideIndex(None)
+            elif read_only:
+                self.side = SideIndex.snapshot(file) or SideIndex(None)
+            else:
                 self.side = SideIndex.repaired(file)
         self.chroma: Collection | None = None
         self.epoch = -1
@@ -137,7 +137,7 @@ def _embedded_slot(path: Path, name: str, read_only: bool) -> _Slot:
             _refuse_lost_chroma(path)
         if not read_only:
             return _registered_slot(path, name)
-        if not path.is_dir():
+        if not (path / "chroma.sqlite3").is_file():
             raise MemoryUnavailable(f"no experience memory at {path}")
         if path not in _HOMES:
             _HOMES[path] = _Home(path, None)
