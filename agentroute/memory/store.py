@@ -50,6 +50,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
@@ -69,7 +70,7 @@ from agentroute.memory.records import Evidence, Experience, MemoryStats
 DEFAULT_PATH = Path("memory") / "chroma"
 BATCH = 5000
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule; also a safe file name
-_STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError)
+_STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError, httpx.TransportError)  # the last: a server gone
 
 
 class _Home:
