@@ -42,15 +42,17 @@ def current_thread_and_node() -> tuple[str | None, str | None]:
 
 
 def _experience(memory: Any) -> Any:
-    """The experience source for a `memory` argument: an ExperienceMemory, a store path, or None."""
+    """The experience source for a `memory` argument: an ExperienceMemory, a store path, or None.
+    A memory that fails during a run turns off for that run with one warning (see memory/guard.py)."""
     if memory is None:
         return None
     from agentroute.memory.experience import MemoryExperience
+    from agentroute.memory.guard import SurvivingExperience
     from agentroute.memory.records import Retrieval
     from agentroute.memory.store import ExperienceMemory
 
     store = memory if isinstance(memory, ExperienceMemory) else ExperienceMemory(memory)
-    return MemoryExperience(store, Retrieval(signal="task"))
+    return SurvivingExperience(MemoryExperience(store, Retrieval(signal="task")))
 
 
 class AgentRoute:

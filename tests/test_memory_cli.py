@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,43 @@ def test_missing_store_and_unreachable_server_are_one_line_errors(tmp_path: Path
 def test_cli_import_does_not_load_chromadb() -> None:
     code = "import sys, agentroute.cli.app; print([m for m in ('chromadb', 'litellm', 'langgraph') if m in sys.modules])"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_read_only_commands_report_an_emptied_chroma_and_wipe_nothing(store: Path, tmp_path: Path) -> None:
+    chroma, side = store / "chroma.sqlite3", store / "agentroute-experience.sqlite3"
+    backup = tmp_path / "chroma.backup"
+    shutil.copy(chroma, backup)
+    chroma.write_bytes(b"")
+    side_before = side.read_bytes()
+    one_line_error(agentroute("stats", memory=store, tmp_path=tmp_path), "chroma.sqlite3 is empty but the side index")
+    exported = tmp_path / "out.jsonl"
+    one_line_error(agentroute("export", str(exported), memory=store, tmp_path=tmp_path), "lists 5 records")
+    assert not exported.exists() and side.read_bytes() == side_before and chroma.stat().st_size == 0
+    shutil.copy(backup, chroma)  # nothing was lost: the backup brings every record back
+    stats = agentroute("stats", memory=store, tmp_path=tmp_path)
+    assert stats.returncode == 0 and "records 5 of 100000" in stats.stdout
+
+
+def test_read_only_commands_read_through_a_damaged_side_index_without_writing_it(store: Path, tmp_path: Path) -> None:
+    side = store / "agentroute-experience.sqlite3"
+    side.write_bytes(b"garbage" * 1000)
+    for journal in ("-wal", "-shm"):  # as after a crash of the last process that had it open
+        side.with_name(side.name + journal).unlink(missing_ok=True)
+    stats = agentroute("stats", memory=store, tmp_path=tmp_path)
+    assert stats.returncode == 0 and "records 5 of 100000" in stats.stdout and "gpt-4o-mini" in stats.stdout
+    assert "side index" in stats.stderr and "damaged" in stats.stderr
+    exported = tmp_path / "out.jsonl"
+    assert agentroute("export", str(exported), memory=store, tmp_path=tmp_path).returncode == 0
+    assert len(exported.read_text().splitlines()) == 5
+    assert side.read_bytes() == b"garbage" * 1000  # read-only: left for the next writer to rebuild
+
+
+def test_a_malformed_import_leaves_an_existing_memory_intact(store: Path, tmp_path: Path) -> None:
+    before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    assert agentroute("export", str(before), memory=store, tmp_path=tmp_path).returncode == 0
+    good = [Experience(id=f"new{i}", run_id="r", step=0, created=0.0, text="t", model="m").model_dump_json() for i in range(3)]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([*good, good[0].replace('"model":"m"', '"model":null')]) + "\n")
+    one_line_error(agentroute("import", str(bad), memory=store, tmp_path=tmp_path), "bad.jsonl:4: not a valid experience record")
+    assert agentroute("export", str(after), memory=store, tmp_path=tmp_path).returncode == 0
+    assert after.read_text() == before.read_text()

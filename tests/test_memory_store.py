@@ -13,11 +13,13 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from agentroute.errors import AgentRouteError
+from agentroute.memory.errors import MemoryUnavailable
 from agentroute.memory.records import Experience
 from agentroute.memory.store import ExperienceMemory
 
@@ -201,16 +203,6 @@ def test_corrupt_store_is_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(AgentRouteError, match="is a file"):
         ExperienceMemory(tmp_path / "file")
-    derived = tmp_path / "derived"
-    subprocess.run([sys.executable, "-c", "import sys; from agentroute.memory.store import ExperienceMemory; from "
-                    "agentroute.memory.records import Experience; ExperienceMemory(sys.argv[1]).add(Experience(id='a', "
-                    "run_id='r', step=0, created=0.0, text='t', model='m'))", str(derived)], check=True)
-    side = derived / "agentroute-experience.sqlite3"
-    side.write_bytes(b"garbage" * 1000)
-    with pytest.raises(AgentRouteError, match="cannot open experience memory"):
-        ExperienceMemory(derived)
-    side.unlink()  # the side index is derived: without it, it is rebuilt from Chroma
-    assert ExperienceMemory(derived).stats().per_model == {"m": 1}
     with pytest.raises(AgentRouteError, match="collection name"):
         ExperienceMemory(tmp_path / "store2", collection="../escape")
 
@@ -226,13 +218,20 @@ def test_path_and_url_come_from_the_environment(tmp_path: Path, monkeypatch: pyt
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real Chroma server (`chroma run`, shipped with chromadb) on a free local port."""
+    with served_chroma(tmp_path / "server") as (url, _):
+        yield url
+
+
+@contextmanager
+def served_chroma(path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`chroma run` on `path` and a free local port: (its URL, its process)."""
     executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
     if executable is None:
         pytest.skip("the chroma server command is not installed")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([executable, "run", "--path", str(tmp_path / "server"), "--port", str(port)],
+    server = subprocess.Popen([executable, "run", "--path", str(path), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -245,7 +244,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail("chroma server did not start")
                 time.sleep(0.2)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -263,6 +262,16 @@ def test_server_mode_shares_one_memory_between_clients(chroma_server: str, tmp_p
     assert writer.credit("r", "resolved", 0.0) == 3
     assert writer.evidence("", group="g", embedding=NEAR, signal="task", shrink=0.0).per_model["A"].successes == 0
     assert writer.export_jsonl(tmp_path / "server.jsonl") == 4
+
+
+def test_a_server_that_goes_away_is_memory_unavailable(tmp_path: Path) -> None:
+    with served_chroma(tmp_path / "server") as (url, server):
+        memory = ExperienceMemory(url=url)
+        memory.add(exp("a"), embedding=NEAR)
+        server.terminate()
+        server.wait(timeout=10)
+        with pytest.raises(MemoryUnavailable, match=f"cannot read experience memory at {url}"):
+            memory.evidence("", embedding=NEAR)
 
 
 def test_collections_in_one_directory_are_separate_and_threads_share_one_store(tmp_path: Path) -> None:

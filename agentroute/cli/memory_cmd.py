@@ -1,4 +1,8 @@
-"""`agentroute memory stats | export FILE | import FILE | clear`: inspect and move the experience memory."""
+"""`agentroute memory stats | export FILE | import FILE | clear`: inspect and move the experience memory.
+
+`stats` and `export` open the store read-only: they never add, change or remove a record nor write
+the side index. A damaged store (Chroma missing records its side index lists) is one error line
+naming both counts and a non-zero exit, for every command; nothing is changed."""
 
 from __future__ import annotations
 
@@ -26,13 +30,13 @@ UrlOption = Annotated[
 ]
 
 
-def _open(path: Path | None, url: str | None, *, create: bool = False) -> ExperienceMemory:
+def _open(path: Path | None, url: str | None, *, create: bool = False, read_only: bool = False) -> ExperienceMemory:
     from agentroute.memory.store import ExperienceMemory, where_memory_lives
 
     directory, _ = where_memory_lives(path, url)
     if directory is not None and not create and not directory.is_dir():
         fail(f"no experience memory at {directory} (pass --path or set AGENTROUTE_MEMORY)")
-    return ExperienceMemory(path, url=url)
+    return ExperienceMemory(path, url=url, read_only=read_only)
 
 
 def _when(timestamp: float | None) -> str:
@@ -45,7 +49,7 @@ def stats(path: PathOption = None, url: UrlOption = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    summary = _open(path, url).stats()
+    summary = _open(path, url, read_only=True).stats()
     console.print(f"memory {escape(summary.url or summary.path or '')} · collection {summary.collection}")
     console.print(f"records {summary.count} of {summary.max_records} · oldest {_when(summary.oldest)} · newest {_when(summary.newest)}")
     for title, counts in (("model", summary.per_model), ("group", summary.groups)):
@@ -64,7 +68,7 @@ def export(
     url: UrlOption = None,
 ) -> None:
     """Write every experience as JSON lines, oldest first."""
-    written = _open(path, url).export_jsonl(file)
+    written = _open(path, url, read_only=True).export_jsonl(file)
     console.print(f"exported {written} experiences to {file}")
 
 

@@ -13,6 +13,7 @@ transaction that records it here: a crash in between leaves `dirty` set and the 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +23,7 @@ from typing import Literal, NamedTuple
 
 from agentroute.memory.codec import IndexRow
 
+log = logging.getLogger("agentroute.memory")
 Signal = Literal["step", "task"]
 _CHUNK = 900
 _COLUMNS = "id, run_id, created, grp, model, tier, success, task_success, cost, text_key"
@@ -89,6 +91,47 @@ class SideIndex:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+
+    @classmethod
+    def repaired(cls, path: Path) -> SideIndex:
+        """The side index at `path`; a damaged file is removed (it is derived data) and started
+        empty, so the count check at open rebuilds it from Chroma."""
+        try:
+            return cls._checked(cls(path))
+        except sqlite3.DatabaseError as error:
+            log.warning("warning: the side index %s is damaged (%s); rebuilding it from Chroma", path, error)
+        for damaged in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            damaged.unlink(missing_ok=True)
+        return cls(path)
+
+    @classmethod
+    def snapshot(cls, path: Path) -> SideIndex | None:
+        """An in-memory copy of the side index at `path`, the file left as it is; None when the
+        file is missing or damaged."""
+        if not path.is_file():
+            return None
+        copy = cls(None)
+        try:
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                source.backup(copy.db)
+            finally:
+                source.close()
+            return cls._checked(copy)
+        except sqlite3.DatabaseError as error:
+            log.warning("warning: the side index %s is damaged (%s); reading Chroma without it", path, error)
+            return None
+
+    @staticmethod
+    def _checked(index: SideIndex) -> SideIndex:
+        """The index if SQLite's quick check passes and its tables are readable."""
+        problem = index.db.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            index.db.close()
+            raise sqlite3.DatabaseError(problem)
+        index.state()
+        index.count()
+        return index
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -24,6 +24,12 @@ Guarantees of the embedded store, measured in tests/test_memory_concurrency.py:
   another process. Not guaranteed: another `PersistentClient` on the same directory in this
   process (outside this class) defeats the reload, and the lock is not meant for network file
   systems. For a memory shared by many processes or machines, run a Chroma server and pass `url`.
+- Damage: opening compares Chroma with the side index. A side index that is damaged (not a
+  database, failing SQLite's quick check) or behind Chroma is rebuilt from it. A chroma.sqlite3
+  that is missing or empty, or a Chroma holding fewer records than a clean side index lists, is
+  MemoryDamaged: nothing is changed and the store is never read as an empty memory. A store whose
+  chroma.sqlite3 disappears while open raises MemoryUnavailable on every call (the run's
+  experience source then routes without memory, see guard.py); it is not recreated behind the run.
 - Server mode: Chroma serialises writes. The side index is built in memory from the server when
   the memory opens and kept current with this process's own writes; neighbours found by a query
   are always live, but other machines' credits and their share of the group totals are seen at the
@@ -44,6 +50,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
@@ -54,6 +61,7 @@ from agentroute.config_files import error_line, one_line
 from agentroute.embedding import HashingEmbeddingFunction
 from agentroute.errors import AgentRouteError
 from agentroute.memory.codec import IndexRow, from_chroma, row_from_metadata, row_of, to_metadata
+from agentroute.memory.errors import MemoryDamaged, MemoryUnavailable
 from agentroute.memory.evidence import combine
 from agentroute.memory.index import SideIndex
 from agentroute.memory.lock import StoreLock
@@ -62,7 +70,7 @@ from agentroute.memory.records import Evidence, Experience, MemoryStats
 DEFAULT_PATH = Path("memory") / "chroma"
 BATCH = 5000
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule; also a safe file name
-_STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError)
+_STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError, httpx.TransportError)  # the last: a server gone
 
 
 class _Home:
@@ -99,12 +107,21 @@ class _Home:
 
 
 class _Slot:
-    """One collection of a home: its side index, its Chroma handle and the generation last seen."""
+    """One collection of a home: its side index, its Chroma handle and the generation last seen.
+    A read-only slot works on an in-memory copy of the side index and never writes the file."""
 
-    def __init__(self, home: _Home, name: str) -> None:
+    def __init__(self, home: _Home, name: str, *, read_only: bool = False) -> None:
         self.home = home
         self.name = name
-        self.side = SideIndex(None if home.path is None else home.path / f"agentroute-{name}.sqlite3")
+        self.read_only = read_only
+        file = None if home.path is None else home.path / f"agentroute-{name}.sqlite3"
+        with home.lock.exclusive():  # no write of another process half seen
+            if file is None:
+                self.side = SideIndex(None)
+            elif read_only:
+                self.side = SideIndex.snapshot(file) or SideIndex(None)
+            else:
+                self.side = SideIndex.repaired(file)
         self.chroma: Collection | None = None
         self.epoch = -1
         self.seen = -1
@@ -115,9 +132,34 @@ _SLOTS: dict[tuple[Path, str], _Slot] = {}
 _REGISTRY = threading.Lock()
 
 
-def _embedded_slot(path: Path, name: str) -> _Slot:
+def _embedded_slot(path: Path, name: str, read_only: bool) -> _Slot:
     with _REGISTRY:
-        return _registered_slot(path, name)
+        if path.is_dir():
+            _refuse_lost_chroma(path)
+        if not read_only:
+            return _registered_slot(path, name)
+        if not (path / "chroma.sqlite3").is_file():
+            raise MemoryUnavailable(f"no experience memory at {path}")
+        if path not in _HOMES:
+            _HOMES[path] = _Home(path, None)
+        return _Slot(_HOMES[path], name, read_only=True)
+
+
+def _refuse_lost_chroma(path: Path) -> None:
+    """Before Chroma opens a directory (and would start an empty store there): refuse when its
+    chroma.sqlite3 is missing or empty while a side index still lists records (or is unreadable)."""
+    chroma_file = path / "chroma.sqlite3"
+    if chroma_file.is_file() and chroma_file.stat().st_size > 0:
+        return
+    for side_file in sorted(path.glob("agentroute-*.sqlite3")):
+        side = SideIndex.snapshot(side_file)
+        listed = None if side is None else side.count()
+        if listed != 0:
+            state = "empty" if chroma_file.exists() else "missing"
+            lists = "is unreadable" if listed is None else f"lists {listed} records"
+            raise MemoryDamaged(f"experience memory at {path} is damaged: chroma.sqlite3 is {state} but the side index "
+                                f"{side_file.name} {lists}; nothing was changed: restore chroma.sqlite3 from a backup, "
+                                f"or delete {side_file.name} to start an empty memory")
 
 
 def _registered_slot(path: Path, name: str) -> _Slot:
@@ -156,9 +198,17 @@ class ExperienceMemory:
         max_records: int = 100_000,
         embedding_function: Any = None,
         in_process: bool = False,
+        read_only: bool = False,
     ) -> None:
         """`in_process` keeps the memory in this process only (Chroma's in-memory client, no files):
-        for scratch memories such as a benchmark's, which need no persistence and write faster."""
+        for scratch memories such as a benchmark's, which need no persistence and write faster.
+        `read_only` opens an existing store for reading: no record is added, changed or removed and
+        the side index file is not written (a damaged or stale one is rebuilt in memory); Chroma's
+        own bookkeeping may still touch its files.
+
+        Opening checks the store: a side index that is damaged or behind Chroma is rebuilt from it
+        (it is derived data); a Chroma store missing records its side index lists raises
+        MemoryDamaged and changes nothing."""
         if max_records < 1:
             raise AgentRouteError(f"max_records must be at least 1, got {max_records}")
         if not _COLLECTION_NAME.fullmatch(collection):
@@ -171,11 +221,19 @@ class ExperienceMemory:
             self.path, self.url = where_memory_lives(path, url)
         self.collection = collection
         self.max_records = max_records
+        self.read_only = read_only
         self.embedding_function = embedding_function or HashingEmbeddingFunction()
         with self._errors("cannot open"):
-            self._slot = _Slot(_Home(None, self.url), collection) if self.path is None else _embedded_slot(self.path, collection)
-            with self._slot.home.lock.exclusive():
-                self._catch_up(check_counts=True)
+            self._slot = (_Slot(_Home(None, self.url), collection, read_only=read_only) if self.path is None
+                          else _embedded_slot(self.path, collection, read_only))
+            try:
+                with self._slot.home.lock.exclusive():
+                    self._catch_up(check_counts=True)
+            except MemoryDamaged:
+                with _REGISTRY:  # the next open reads the directory again (the user may repair it meanwhile)
+                    if _SLOTS.get((self.path, collection)) is self._slot:
+                        del _SLOTS[(self.path, collection)]
+                raise
 
     # ---------------------------------------------------------------- writing
 
@@ -343,7 +401,13 @@ class ExperienceMemory:
             raise
         except _STORE_ERRORS as error:
             where = self.path if self.path is not None else self.url
-            raise AgentRouteError(f"{what} experience memory at {where}: {error_line(error)}") from error
+            raise MemoryUnavailable(f"{what} experience memory at {where}: {error_line(error)}") from error
+
+    def _present(self) -> None:
+        """Refuse to use a store directory whose Chroma file was removed while this process had it
+        open (Chroma would go on reading the deleted file and fail on the next write)."""
+        if self.path is not None and not (self.path / "chroma.sqlite3").is_file():
+            raise MemoryUnavailable(f"experience memory at {self.path} was removed while in use")
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         return [list(map(float, vector)) for vector in self.embedding_function(texts)]
@@ -351,15 +415,19 @@ class ExperienceMemory:
     def _chroma(self) -> Collection:
         slot = self._slot
         if slot.chroma is None or slot.epoch != slot.home.epoch:
-            slot.chroma = slot.home.client.get_or_create_collection(
-                slot.name, embedding_function=self.embedding_function, configuration={"hnsw": {"space": "cosine"}},
-            )
+            if slot.read_only:
+                slot.chroma = slot.home.client.get_collection(slot.name, embedding_function=self.embedding_function)
+            else:
+                slot.chroma = slot.home.client.get_or_create_collection(
+                    slot.name, embedding_function=self.embedding_function, configuration={"hnsw": {"space": "cosine"}},
+                )
             slot.epoch = slot.home.epoch
         return slot.chroma
 
     def _catch_up(self, *, check_counts: bool = False) -> None:
         """Under the exclusive lock: reload Chroma if another process wrote since this one last
-        looked, and rebuild the side index if a write was interrupted (or counts disagree)."""
+        looked, and rebuild the side index if a write was interrupted (or, at open, if it is behind
+        Chroma). At open, Chroma holding fewer records than a clean side index lists is damage."""
         slot = self._slot
         generation, dirty = slot.side.state()
         stale = slot.chroma is None or slot.epoch != slot.home.epoch
@@ -369,7 +437,13 @@ class ExperienceMemory:
         chroma = self._chroma()
         if stale:  # load the vector index now, while no other process can be persisting it
             chroma.query(query_embeddings=self._embed(["warm up"]), n_results=1, include=[])
-        if dirty or (check_counts and slot.side.count() != chroma.count()):
+        listed, held = (slot.side.count(), chroma.count()) if check_counts else (0, 0)
+        if held < listed and not dirty:
+            where = self.path if self.path is not None else self.url
+            raise MemoryDamaged(f"experience memory at {where} is damaged: Chroma holds {held} records but its side "
+                                f"index lists {listed}; nothing was changed: restore the store from a backup, or delete "
+                                f"agentroute-{self.collection}.sqlite3 to accept what Chroma holds")
+        if dirty or listed != held:
             self._rebuild(chroma)
         else:
             slot.seen = generation
@@ -396,6 +470,7 @@ class ExperienceMemory:
     @contextmanager
     def _reading(self) -> Iterator[Collection]:
         with self._errors("cannot read"), self._slot.home.lock.local():
+            self._present()
             generation, dirty = self._slot.side.state()
             if generation != self._slot.seen or dirty or self._slot.epoch != self._slot.home.epoch:
                 with self._slot.home.lock.exclusive():
@@ -404,7 +479,10 @@ class ExperienceMemory:
 
     @contextmanager
     def _writing(self) -> Iterator[Collection]:
+        if self.read_only:
+            raise AgentRouteError(f"experience memory at {self.path or self.url} is open read-only")
         with self._errors("cannot write"), self._slot.home.lock.exclusive():
+            self._present()
             self._catch_up()
             self._slot.side.mark_dirty()
             yield self._chroma()
