@@ -7,6 +7,7 @@ resumed thread gets its router back with its spend restored from the trace store
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -41,17 +42,24 @@ def current_thread_and_node() -> tuple[str | None, str | None]:
     return (str(thread_id) if thread_id is not None else None), node
 
 
-def _experience(memory: Any) -> Any:
-    """The experience source for a `memory` argument: an ExperienceMemory, a store path, or None.
-    A memory that fails during a run turns off for that run with one warning (see memory/guard.py)."""
+def _store(memory: Any) -> Any:
+    """The ExperienceMemory for a `memory` argument (an ExperienceMemory, a store path, or None)."""
     if memory is None:
+        return None
+    from agentroute.memory.store import ExperienceMemory
+
+    return memory if isinstance(memory, ExperienceMemory) else ExperienceMemory(memory)
+
+
+def _experience(store: Any) -> Any:
+    """The experience source over a store, or None. A memory that fails during a run turns off
+    for that run with one warning (see memory/guard.py)."""
+    if store is None:
         return None
     from agentroute.memory.experience import MemoryExperience
     from agentroute.memory.guard import SurvivingExperience
     from agentroute.memory.records import Retrieval
-    from agentroute.memory.store import ExperienceMemory
 
-    store = memory if isinstance(memory, ExperienceMemory) else ExperienceMemory(memory)
     return SurvivingExperience(MemoryExperience(store, Retrieval(signal="task")))
 
 
@@ -88,7 +96,8 @@ class AgentRoute:
         self.task = dict(task or {})
         self.seed = seed
         self.default_run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
-        self.experience = _experience(memory)
+        self.memory = _store(memory)
+        self.experience = _experience(self.memory)
         self.step_model = self._step_model(use_seed)
         self._routers: dict[str, Router] = {}
         self._lock = threading.Lock()
@@ -112,11 +121,17 @@ class AgentRoute:
             return router
 
     def _step_model(self, use_seed: bool) -> SufficiencyModel | None:
-        """The learned policy's model for this configuration (None for other policies or untrained)."""
+        """The learned policy's model for this configuration (None for other policies or untrained).
+        A memory that cannot be read is left out of the fit, with one warning."""
         if self.policy_name != "learned":
             return None
-        memory = self.experience.memory if self.experience is not None else None
-        return train_step_model(use_seed=use_seed, memory=memory)
+        from agentroute.memory.errors import MemoryUnavailable
+
+        try:
+            return train_step_model(use_seed=use_seed, memory=self.memory)
+        except MemoryUnavailable as error:
+            logging.getLogger("agentroute.memory").warning("warning: %s; the learned policy fits without the memory", error)
+            return train_step_model(use_seed=use_seed)
 
     def current_router(self) -> tuple[Router, str | None]:
         """The router for the LangGraph thread being executed (or the default run), and the node."""
