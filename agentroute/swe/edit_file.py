@@ -1,4 +1,4 @@
-"""The `edit` tool's write, run inside the sandbox: `python -I edit_file.py < {"path", "old_text", "new_text"}`.
+"""The `edit` tool's write, run inside the sandbox: `python -I -S edit_file.py < {"path", "old_text", "new_text"}`.
 
 Run in the repository by the confined launcher (never imported by agentroute's own process), so the
 path is resolved and written by a process that cannot write outside the workspace whatever a

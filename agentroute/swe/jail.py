@@ -1,7 +1,8 @@
 """Run a command confined to one directory tree with Linux Landlock: `python jail.py [--uid N] ROOT CMD...`.
 
-Run as a script (`python -I jail.py`), not imported by the agent's process: it restricts itself,
-then replaces itself with the command, so the restriction covers the command and all it starts.
+Run as a script (`python -I -S jail.py`, standard library only), not imported by the agent's process:
+it restricts itself, then replaces itself with the command, so the restriction covers the command
+and all it starts.
 Inside bubblewrap it is the second layer (agentroute/swe/sandbox.py); without bubblewrap, the only one.
 
 What Landlock enforces here (kernel ≥ 5.13; the ABI version decides the extras):

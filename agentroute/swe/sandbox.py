@@ -136,8 +136,9 @@ def confined(layer: Layer, root: Path, cwd: Path, argv: list[str | Path]) -> lis
     if layer == "none":
         return [str(item) for item in argv]
     if layer == "landlock":
-        return [sys.executable, "-I", str(JAIL), str(root), *(str(item) for item in argv)]
+        return [sys.executable, "-I", "-S", str(JAIL), str(root), *(str(item) for item in argv)]
     files = {path: str(INSIDE / path.name) for path in (JAIL, *(item for item in argv if isinstance(item, Path)))}
     uid = sandbox_uid(layer)
-    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", files[JAIL], *(["--uid", str(uid)] if uid is not None else []),
-            str(root), *(files[item] if isinstance(item, Path) else item for item in argv)]
+    drop = ["--uid", str(uid)] if uid is not None else []
+    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], *drop, str(root),
+            *(files[item] if isinstance(item, Path) else item for item in argv)]

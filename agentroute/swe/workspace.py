@@ -202,7 +202,7 @@ class Workspace:
     def edit(self, path: str, old_text: str, new_text: str) -> str:
         """The `edit` tool: replace exact text in a repository file (or create it), done inside the sandbox."""
         request = json.dumps({"path": path, "old_text": old_text, "new_text": new_text})
-        result = self._execute([sys.executable, "-I", EDIT_SCRIPT], stdin=request)
+        result = self._execute([sys.executable, "-I", "-S", EDIT_SCRIPT], stdin=request)
         if result.returncode != 0:
             return f"error: the edit failed: {(result.stderr.strip().splitlines() or ['no output'])[-1][:300]}"
         return result.stdout
