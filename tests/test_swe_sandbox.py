@@ -78,6 +78,25 @@ def test_this_machine_confines_commands() -> None:
     assert abi_version() >= 4  # the Landlock layer inside it, and the fallback the `layer` tests check
 
 
+FALLBACK = """
+import sys
+from pathlib import Path
+from agentroute.swe.workspace import Workspace
+workspace = Workspace.create(Path(sys.argv[1]), parent=Path(sys.argv[2]))
+print(workspace.layer, workspace.run("touch ../../escaped").exit_code)
+workspace.remove()
+"""
+
+
+def test_without_bubblewrap_it_falls_back_to_landlock_with_one_warning(tmp_path: Path) -> None:
+    """An agentroute process that finds no `bwrap` on its PATH still confines writes, and says so once."""
+    make_workspace(tmp_path).remove()
+    result = subprocess.run([sys.executable, "-c", FALLBACK, str(tmp_path / "source"), str(tmp_path)], capture_output=True,
+                            text=True, env={**os.environ, "PATH": str(Path(sys.executable).parent)}, timeout=300)
+    assert result.stdout.split() == ["landlock", "1"], result.stdout + result.stderr
+    assert result.stderr.count("warning: sandbox: Landlock only") == 1 and not (tmp_path / "escaped").exists()
+
+
 @layers
 def test_writes_inside_work_and_writes_outside_are_refused(layer: str, tmp_path: Path) -> None:
     workspace = make_workspace(tmp_path, layer)

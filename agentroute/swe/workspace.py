@@ -34,6 +34,7 @@ from agentroute.swe.sandbox import Layer, Requested, confined, resolve_layer, sa
 EDIT_SCRIPT = Path(__file__).with_name("edit_file.py")
 _GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
 _IGNORED = ("__pycache__/", "*.pyc", ".pytest_cache/")
+GIT_TIMEOUT = 600.0  # agentroute's own git calls: a hook or filter planted in .git cannot hang a task forever
 _PATCHED_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
 
 
@@ -140,11 +141,12 @@ class Workspace:
         """`argv` run in the repository, confined to the workspace (Path items: host scripts it reads)."""
         return confined(self.layer, self.root, self.repo, argv)
 
-    def _execute(self, argv: list[str | Path], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run `argv` confined, wait for it (at most the command timeout) and capture its output."""
+    def _execute(self, argv: list[str | Path], stdin: str | None = None,
+                 timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run `argv` confined, wait for it (at most `timeout` seconds) and capture its output."""
         try:
             return subprocess.run(self._confine(argv), cwd=self.repo, input=stdin, text=True, capture_output=True,
-                                  env=clean_environment(self.root), timeout=self.settings.timeout)
+                                  env=clean_environment(self.root), timeout=timeout)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, -signal.SIGKILL, "", f"{argv[0]} timed out")
 
@@ -202,7 +204,7 @@ class Workspace:
     def edit(self, path: str, old_text: str, new_text: str) -> str:
         """The `edit` tool: replace exact text in a repository file (or create it), done inside the sandbox."""
         request = json.dumps({"path": path, "old_text": old_text, "new_text": new_text})
-        result = self._execute([sys.executable, "-I", "-S", EDIT_SCRIPT], stdin=request)
+        result = self._execute([sys.executable, "-I", "-S", EDIT_SCRIPT], stdin=request, timeout=self.settings.timeout)
         if result.returncode != 0:
             return f"error: the edit failed: {(result.stderr.strip().splitlines() or ['no output'])[-1][:300]}"
         return result.stdout
