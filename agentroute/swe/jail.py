@@ -13,6 +13,7 @@ What Landlock enforces here (kernel ≥ 5.13; the ABI version decides the extras
 Resource limits: files of at most FILE_SIZE_LIMIT bytes, no core dumps, at most PROCESS_LIMIT
 processes of the user and ADDRESS_SPACE_LIMIT bytes of memory per process.
 `--uid N` (when started as root): drop to uid and gid N with no supplementary groups first.
+`--if-available` (inside bubblewrap, the first layer): on a kernel without Landlock, run unrestricted.
 Exit code 126 with a message on stderr if the kernel has no Landlock; the caller decides.
 """
 
@@ -114,6 +115,7 @@ def main(argv: list[str]) -> None:
     """Limit, drop to --uid, confine to ROOT, then exec the command."""
     parser = argparse.ArgumentParser(prog="jail.py")
     parser.add_argument("--uid", type=int)
+    parser.add_argument("--if-available", action="store_true")
     parser.add_argument("root")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv[1:])
@@ -125,7 +127,8 @@ def main(argv: list[str]) -> None:
     if args.uid is not None:
         drop_privileges(args.uid)
     try:
-        confine(args.root)
+        if not (args.if_available and abi_version() < 1):
+            confine(args.root)
     except OSError as error:
         print(f"sandbox: {error}", file=sys.stderr)
         sys.exit(NO_LANDLOCK_EXIT)

@@ -87,7 +87,8 @@ def resolve_layer(requested: Requested = "auto") -> Layer:
 def describe(layer: Layer) -> str:
     """One line saying what confines the agent's commands."""
     return {
-        "bwrap": "sandbox: bubblewrap namespaces (no network, only the workspace and system files visible) + Landlock",
+        "bwrap": "sandbox: bubblewrap namespaces (no network, only the workspace and system files visible)"
+                 + (" + Landlock" if abi_version() > 0 else ""),
         "landlock": "warning: sandbox: Landlock only (bubblewrap missing or refused): commands can read the host's files and "
                     "use UDP/unix sockets; install bubblewrap",
         "none": "warning: sandbox: NONE (no bubblewrap, no Landlock): commands run unconfined",
@@ -140,5 +141,5 @@ def confined(layer: Layer, root: Path, cwd: Path, argv: list[str | Path]) -> lis
     files = {path: str(INSIDE / path.name) for path in (JAIL, *(item for item in argv if isinstance(item, Path)))}
     uid = sandbox_uid(layer)
     drop = ["--uid", str(uid)] if uid is not None else []
-    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], *drop, str(root),
+    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], "--if-available", *drop, str(root),
             *(files[item] if isinstance(item, Path) else item for item in argv)]
