@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -129,7 +130,7 @@ def _bwrap(root: Path, cwd: Path, files: dict[Path, str]) -> list[str]:
     return [*args, "--chdir", str(cwd)]
 
 
-def confined(layer: Layer, root: Path, cwd: Path, argv: list[str | Path]) -> list[str]:
+def confined(layer: Layer, root: Path, cwd: Path, argv: Sequence[str | Path]) -> list[str]:
     """The command line running `argv` in `cwd`, confined to the workspace `root` by `layer`.
 
     Items of `argv` that are `Path`s are host files the command reads (a script): inside bubblewrap

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -137,11 +138,11 @@ class Workspace:
             raise
         return workspace
 
-    def _confine(self, argv: list[str | Path]) -> list[str]:
+    def _confine(self, argv: Sequence[str | Path]) -> list[str]:
         """`argv` run in the repository, confined to the workspace (Path items: host scripts it reads)."""
         return confined(self.layer, self.root, self.repo, argv)
 
-    def _execute(self, argv: list[str | Path], stdin: str | None = None,
+    def _execute(self, argv: Sequence[str | Path], stdin: str | None = None,
                  timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run `argv` confined, wait for it (at most `timeout` seconds) and capture its output."""
         try:
