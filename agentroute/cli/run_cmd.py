@@ -74,7 +74,8 @@ def run(
     from agentroute.swe.agent import AgentSettings
     from agentroute.swe.runner import OutputDir, RunSettings, StepUpdate, run_tasks
     from agentroute.swe.task import select_tasks
-    from agentroute.swe.workspace import SandboxSettings, landlock_abi
+    from agentroute.swe.sandbox import describe, resolve_layer
+    from agentroute.swe.workspace import SandboxSettings
     from agentroute.trace import TraceStore
 
     validate_cap(budget)
@@ -90,8 +91,8 @@ def run(
     todo = [task for task in tasks if task.instance_id not in done]
     if done:
         console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")
-    if not landlock_abi():
-        console.print("[yellow]warning:[/] this kernel has no Landlock: commands run without write or network confinement.")
+    if resolve_layer() == "bwrap":  # any other layer was logged as a warning when detected
+        console.print(describe("bwrap"), highlight=False)
     experience = None
     if not no_memory:
         from agentroute.memory.store import ExperienceMemory, where_memory_lives

@@ -1,25 +1,33 @@
-"""Run a command confined to one directory tree with Linux Landlock: `python jail.py ROOT CMD...`.
+"""Run a command confined to one directory tree with Linux Landlock: `python jail.py [--uid N] ROOT CMD...`.
 
-Run as a script (`python -I jail.py`), not imported by the agent's process: it restricts itself,
-then replaces itself with the command, so the restriction covers the command and all it starts.
+Run as a script (`python -I -S jail.py`, standard library only), not imported by the agent's process:
+it restricts itself, then replaces itself with the command, so the restriction covers the command
+and all it starts.
+Inside bubblewrap it is the second layer (agentroute/swe/sandbox.py); without bubblewrap, the only one.
 
 What Landlock enforces here (kernel ≥ 5.13; the ABI version decides the extras):
 - no file may be created, written, truncated, renamed, linked or removed outside ROOT
   (reading and executing stay allowed everywhere); writing to /dev/null stays allowed;
 - ABI ≥ 4: no TCP connect or bind (no network for the agent's commands);
 - ABI ≥ 6: no signals to processes outside the sandbox, no abstract unix sockets outside it.
-Resource limits: files of at most FILE_SIZE_LIMIT bytes, no core dumps.
+Resource limits: files of at most FILE_SIZE_LIMIT bytes, no core dumps, at most PROCESS_LIMIT
+processes of the user and ADDRESS_SPACE_LIMIT bytes of memory per process.
+`--uid N` (when started as root): drop to uid and gid N with no supplementary groups first.
+`--if-available` (inside bubblewrap, the first layer): on a kernel without Landlock, run unrestricted.
 Exit code 126 with a message on stderr if the kernel has no Landlock; the caller decides.
 """
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import resource
 import sys
 
 FILE_SIZE_LIMIT = 64 * 1024 * 1024
+PROCESS_LIMIT = 4096
+ADDRESS_SPACE_LIMIT = 16 * 1024 * 1024 * 1024
 NO_LANDLOCK_EXIT = 126
 
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -96,17 +104,35 @@ def confine(root: str) -> int:
     return abi
 
 
+def drop_privileges(uid: int) -> None:
+    """Become uid/gid `uid` with no supplementary groups (clears every capability)."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
 def main(argv: list[str]) -> None:
-    """Confine to argv[1], then exec argv[2:]."""
-    root, command = argv[1], argv[2:]
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    """Limit, drop to --uid, confine to ROOT, then exec the command."""
+    parser = argparse.ArgumentParser(prog="jail.py")
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--if-available", action="store_true")
+    parser.add_argument("root")
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv[1:])
+    for limit, value in ((resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_CORE, 0),
+                         (resource.RLIMIT_NPROC, PROCESS_LIMIT), (resource.RLIMIT_AS, ADDRESS_SPACE_LIMIT)):
+        hard = resource.getrlimit(limit)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(limit, (value, value))
+    if args.uid is not None:
+        drop_privileges(args.uid)
     try:
-        confine(root)
+        if not (args.if_available and abi_version() < 1):
+            confine(args.root)
     except OSError as error:
         print(f"sandbox: {error}", file=sys.stderr)
         sys.exit(NO_LANDLOCK_EXIT)
-    os.execvp(command[0], command)
+    os.execvp(args.command[0], args.command)
 
 
 if __name__ == "__main__":

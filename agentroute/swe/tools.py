@@ -7,7 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentroute.config_files import error_line
 from agentroute.swe.workspace import Workspace
 
 
@@ -37,27 +36,6 @@ class ToolResult(BaseModel):
     submitted: bool = False
 
 
-def _edit(workspace: Workspace, path: str, old_text: str, new_text: str) -> str:
-    target = workspace.path_inside(path)
-    if target is None:
-        return f"error: {path} is outside the repository; edit files inside it"
-    if not old_text:
-        if target.exists():
-            return f"error: {path} exists; give old_text to replace part of it"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(new_text)
-        return f"created {path}"
-    if not target.is_file():
-        return f"error: {path} is not a file"
-    text = target.read_text(errors="replace")
-    count = text.count(old_text)
-    if count != 1:
-        return (f"error: old_text occurs {count} times in {path}; "
-                + ("check the exact text (whitespace too)" if count == 0 else "include more surrounding lines"))
-    target.write_text(text.replace(old_text, new_text, 1))
-    return f"edited {path}"
-
-
 def run_tool(workspace: Workspace, name: str, arguments: str) -> ToolResult:
     """Run one tool call; every problem (bad arguments, unknown tool) is a reply, not an exception."""
     try:
@@ -76,8 +54,5 @@ def run_tool(workspace: Workspace, name: str, arguments: str) -> ToolResult:
         values = [args.get(key) for key in ("path", "old_text", "new_text")]
         if not all(isinstance(value, str) for value in values) or not values[0]:
             return ToolResult(content="error: edit needs `path`, `old_text` and `new_text` strings")
-        try:
-            return ToolResult(content=_edit(workspace, *values))
-        except (OSError, ValueError) as error:  # a directory in the way, text that cannot be encoded, …
-            return ToolResult(content=f"error: {error_line(error)}")
+        return ToolResult(content=workspace.edit(*values))
     return ToolResult(content=f"error: unknown tool {name!r}; the tools are bash, edit and submit")

@@ -7,13 +7,15 @@ Layout of one workspace root (a fresh temporary directory per task):
 What a command run here gets (see docs/swe.md for what is and is not guaranteed):
 - a clean environment: PATH (this Python's bin first), HOME, TMPDIR, locale, and nothing else —
   no API keys or other variables of the calling process;
-- Landlock confinement (agentroute/swe/jail.py): no writes outside the workspace root, no TCP;
-- a timeout that kills the command's whole process group, and anything left running after it;
+- confinement (agentroute/swe/sandbox.py): bubblewrap namespaces that show it only the workspace
+  and system files, with no network, plus Landlock (no writes outside the workspace root);
+- a timeout that kills the command and everything it started (its whole PID namespace);
 - output captured in a file capped at 64 MiB and shown to the model truncated to its head and tail.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,18 +23,19 @@ import signal
 import subprocess
 import sys
 import tempfile
-from functools import cache
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from pydantic import BaseModel, Field
 
 from agentroute.errors import AgentRouteError
-from agentroute.swe.jail import abi_version
+from agentroute.swe.sandbox import Layer, Requested, confined, resolve_layer, sandbox_uid
 
-JAIL = Path(__file__).with_name("jail.py")
+EDIT_SCRIPT = Path(__file__).with_name("edit_file.py")
 _GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
 _IGNORED = ("__pycache__/", "*.pyc", ".pytest_cache/")
+GIT_TIMEOUT = 600.0  # agentroute's own git calls: a hook or filter planted in .git cannot hang a task forever
 _PATCHED_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
 
 
@@ -41,6 +44,7 @@ class SandboxSettings(BaseModel):
 
     timeout: float = Field(default=60.0, gt=0)
     output_limit: int = Field(default=10_000, ge=200)
+    layer: Requested = "auto"
 
 
 class CommandResult(BaseModel):
@@ -56,12 +60,6 @@ class CommandResult(BaseModel):
         """The text the model sees: the output, then the exit code (or the timeout)."""
         status = "timed out: the command was killed" if self.timed_out else f"exit code: {self.exit_code}"
         return f"{self.output.rstrip()}\n{status}" if self.output.strip() else status
-
-
-@cache
-def landlock_abi() -> int:
-    """The kernel's Landlock ABI version, 0 when Landlock is unavailable (cached)."""
-    return abi_version()
 
 
 def clean_environment(root: Path) -> dict[str, str]:
@@ -102,6 +100,14 @@ def patched_files(patch: str) -> list[str]:
     return [match.group(2) for match in _PATCHED_FILE.finditer(patch)]
 
 
+def _chown_tree(root: Path, uid: int) -> None:
+    """Give `root` and everything under it (symlinks themselves, not their targets) to `uid`."""
+    os.lchown(root, uid, uid)
+    for directory, names, files in os.walk(root):
+        for name in (*names, *files):
+            os.lchown(os.path.join(directory, name), uid, uid)
+
+
 class Workspace:
     """A private copy of a task's repository with a sandbox for commands."""
 
@@ -109,7 +115,7 @@ class Workspace:
         self.root = root
         self.repo = root / "repo"
         self.settings = settings or SandboxSettings()
-        self.confined = landlock_abi() > 0
+        self.layer: Layer = resolve_layer(self.settings.layer)
 
     @classmethod
     def create(cls, source: Path, *, base_commit: str | None = None, settings: SandboxSettings | None = None,
@@ -124,20 +130,30 @@ class Workspace:
                             ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc"))
             (root / "home").mkdir()
             (root / "tmp").mkdir()
+            if (uid := sandbox_uid(workspace.layer)) is not None:
+                _chown_tree(root, uid)
             workspace._commit_base(base_commit)
         except BaseException:
             workspace.remove()
             raise
         return workspace
 
-    def _confine(self, argv: list[str]) -> list[str]:
-        """`argv` run through the Landlock launcher (when the kernel has Landlock)."""
-        return [sys.executable, "-I", str(JAIL), str(self.root), *argv] if self.confined else argv
+    def _confine(self, argv: Sequence[str | Path]) -> list[str]:
+        """`argv` run in the repository, confined to the workspace (Path items: host scripts it reads)."""
+        return confined(self.layer, self.root, self.repo, argv)
+
+    def _execute(self, argv: Sequence[str | Path], stdin: str | None = None,
+                 timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run `argv` confined, wait for it (at most `timeout` seconds) and capture its output."""
+        try:
+            return subprocess.run(self._confine(argv), cwd=self.repo, input=stdin, text=True, capture_output=True,
+                                  env=clean_environment(self.root), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return subprocess.CompletedProcess(argv, -signal.SIGKILL, "", f"{argv[0]} timed out")
 
     def _git(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         # confined too: the agent's commands can change .git/config (hooks, fsmonitor, filters)
-        result = subprocess.run(self._confine(["git", *_GIT_IDENTITY, *args]), cwd=self.repo, input=stdin, text=True,
-                                capture_output=True, env=clean_environment(self.root))
+        result = self._execute(["git", *_GIT_IDENTITY, *args], stdin=stdin)
         if check and result.returncode != 0:
             raise AgentRouteError(f"git {args[0]} failed in {self.repo}: {(result.stderr or result.stdout).strip()[:300]}")
         return result
@@ -149,10 +165,8 @@ class Workspace:
         elif base_commit:
             self._git("checkout", "-q", "-f", base_commit)
             self._git("clean", "-q", "-fdx")
-        exclude = self.repo / ".git" / "info" / "exclude"
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        with exclude.open("a") as handle:
-            handle.write("\n".join(_IGNORED) + "\n")
+        # written confined: the task's repository may hold symlinks in .git
+        self._execute(["sh", "-c", "mkdir -p .git/info && cat >> .git/info/exclude"], stdin="\n".join(_IGNORED) + "\n")
         self._git("add", "-A")
         self._git("commit", "-q", "--allow-empty", "--no-verify", "-m", "agentroute: task base")
         self._git("tag", "-f", "agentroute-base")
@@ -167,7 +181,8 @@ class Workspace:
                 tempfile.TemporaryFile(prefix="agentroute-out-") as sink:
             script.write(command)
             script.flush()
-            process = subprocess.Popen(self._confine(["bash", script.name]), cwd=self.repo, env=clean_environment(self.root),
+            os.chmod(script.name, 0o444)  # read by the sandbox's user, which may not be ours
+            process = subprocess.Popen(self._confine(["bash", Path(script.name)]), cwd=self.repo, env=clean_environment(self.root),
                                        stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
             timed_out = False
             try:
@@ -181,17 +196,19 @@ class Workspace:
 
     @staticmethod
     def _kill_group(pid: int) -> None:
-        """Kill what the command left running in its process group (a hang, a background job)."""
+        """Kill the command's process group: with bubblewrap, its PID namespace dies with it."""
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 
-    def path_inside(self, relative: str) -> Path | None:
-        """The file a tool names, if it resolves (symlinks too) to a place inside the repository."""
-        repo = self.repo.resolve()
-        target = (repo / relative).resolve()
-        return target if target == repo or target.is_relative_to(repo) else None
+    def edit(self, path: str, old_text: str, new_text: str) -> str:
+        """The `edit` tool: replace exact text in a repository file (or create it), done inside the sandbox."""
+        request = json.dumps({"path": path, "old_text": old_text, "new_text": new_text})
+        result = self._execute([sys.executable, "-I", "-S", EDIT_SCRIPT], stdin=request, timeout=self.settings.timeout)
+        if result.returncode != 0:
+            return f"error: the edit failed: {(result.stderr.strip().splitlines() or ['no output'])[-1][:300]}"
+        return result.stdout
 
     def apply(self, patch: str) -> str | None:
         """Apply a git diff to the repository; the error line if it does not apply."""
@@ -206,8 +223,8 @@ class Workspace:
         for path in paths:
             if self._git("cat-file", "-e", f"agentroute-base:{path}", check=False).returncode == 0:
                 self._git("checkout", "-q", "agentroute-base", "--", path)
-            elif (target := self.path_inside(path)) is not None and target.is_file():
-                target.unlink()
+            else:
+                self._execute(["rm", "-f", "--", path])
 
     def diff(self) -> str:
         """Everything changed since the task base, as a patch that applies to the base commit."""
