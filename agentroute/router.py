@@ -166,7 +166,8 @@ class Router:
                            cost_nanos=record.cost_nanos, reserved_nanos=record.reserved_nanos, usage=usage,
                            reported_cost_nanos=record.reported_cost_nanos, overrun=record.overrun)
                 )
-                self._tier_costs.setdefault(record.tier, []).append(record.cost_nanos)
+                if record.outcome != "pending":  # a call cut off mid-flight counts at its reserve, not as a cost sample
+                    self._tier_costs.setdefault(record.tier, []).append(record.cost_nanos)
         self.ledger.spent_nanos = sum(charge.cost_nanos for charge in self.ledger.charges)
         if any(record.overrun for record in records):
             self.outcome = "budget_overrun"
