@@ -92,8 +92,9 @@ ON CONFLICT (run_id, attempt_key) DO UPDATE SET cost_nanos = excluded.cost_nanos
 class TraceStore:
     """Run headers and trace records in one SQLite file (WAL mode, safe across processes).
 
-    `busy_timeout` is how long one write waits for a lock before it joins the backlog;
-    `close_timeout` how long `close` waits for the backlog to be written.
+    `busy_timeout` is how long one trace record waits for a lock before it joins the backlog
+    (run headers and reads wait up to 30 s, as before); `close_timeout` how long `close` waits
+    for the backlog to be written.
     """
 
     def __init__(self, path: str | Path | None = None, *, busy_timeout: float = 2.0, close_timeout: float = 60.0) -> None:
@@ -101,11 +102,12 @@ class TraceStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.close_timeout = close_timeout
         self._lock = threading.Lock()
+        self._records_lock = threading.Lock()
         self._backlog: list[TraceRecord] = []
         self._backlog_changed = threading.Condition()
         self._writer: threading.Thread | None = None
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
@@ -113,6 +115,7 @@ class TraceStore:
                 self._db.execute("ALTER TABLE records ADD COLUMN attempt_key TEXT")
             self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS records_attempt ON records(run_id, attempt_key)")
             self._db.commit()
+            self._records_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
         except sqlite3.DatabaseError as error:
             raise AgentRouteError(f"trace store {self.path} is not readable: {error}") from None
 
@@ -120,8 +123,9 @@ class TraceStore:
         """Write the backlog (waiting up to close_timeout), then close the connection. Raises
         AgentRouteError naming the records still unwritten if the database stayed locked."""
         unwritten = self.flush(self.close_timeout)
-        with self._lock:
+        with self._lock, self._records_lock:
             self._db.close()
+            self._records_db.close()
         if unwritten:
             raise AgentRouteError(f"trace store {self.path} stayed locked: {unwritten} trace records were not written")
 
@@ -166,7 +170,9 @@ class TraceStore:
                 self._writer.start()
 
     def _store(self, record: TraceRecord) -> None:
-        self._write(_UPSERT, (record.run_id, record.step, record.cost_nanos, record.model_dump_json(), record.attempt_key))
+        with self._records_lock, self._records_db:
+            self._records_db.execute(
+                _UPSERT, (record.run_id, record.step, record.cost_nanos, record.model_dump_json(), record.attempt_key))
 
     def _write_backlog(self) -> None:
         """Write queued records in order, retrying while the database stays locked."""
