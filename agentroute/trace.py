@@ -165,7 +165,7 @@ class TraceStore:
                 except sqlite3.OperationalError:
                     pass
             self._backlog.append(record)
-            if self._writer is None or not self._writer.is_alive():
+            if self._writer is None:
                 self._writer = threading.Thread(target=self._write_backlog, name="agentroute-trace", daemon=True)
                 self._writer.start()
 
@@ -181,9 +181,15 @@ class TraceStore:
         while True:
             with self._backlog_changed:
                 if not self._backlog:
+                    self._writer = None  # decided under the lock: the next queued record starts a writer
                     return
                 record = self._backlog[0]
-            retrying(self._store, record)
+            try:
+                retrying(self._store, record)
+            except BaseException:
+                with self._backlog_changed:
+                    self._writer = None
+                raise
             with self._backlog_changed:
                 self._backlog.pop(0)
                 self._backlog_changed.notify_all()
