@@ -2,9 +2,9 @@
 
 Before a call the router reserves its worst case; the call happens only if the reserve fits in
 what is left (cap − spent − open reserves). After the call the provider-reported cost replaces
-the reserve. The invariant spent + reserved ≤ cap holds as long as the provider bills no more
-than the reserve assumed (prompt tokens within the counted estimate plus its margin, output
-within max_tokens); a provider that bills more is recorded truthfully and flagged as an overrun.
+the reserve, capped at the reserve: spent + reserved ≤ cap always holds. A reply without
+trustworthy usage is billed at its full reserve; a reported cost above the reserve is charged at
+the reserve, kept as `reported_cost_nanos` and flagged as an overrun (the router then stops).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Charge(BaseModel):
     cost_nanos: int
     reserved_nanos: int
     usage: Usage
+    reported_cost_nanos: int | None = None
     overrun: bool = False
 
 
@@ -119,8 +120,10 @@ class BudgetLedger:
             return reservation
 
     def settle(self, reservation: Reservation, usage: Usage, price: Price) -> Charge:
-        """Replace the reserve by the billed cost; an unreported usage is billed at the reserve."""
-        cost = usage.cost_nanos(price) if usage.reported else reservation.nanos
+        """Replace the reserve by the billed cost, at most the reserve; untrusted usage is billed
+        at the reserve. Raises ValueError if the reservation was already settled or released."""
+        reported = usage.cost_nanos(price) if usage.reported else None
+        cost = reservation.nanos if reported is None else min(reported, reservation.nanos)
         charge = Charge(
             step=reservation.step,
             node=reservation.node,
@@ -129,18 +132,25 @@ class BudgetLedger:
             cost_nanos=cost,
             reserved_nanos=reservation.nanos,
             usage=usage,
-            overrun=cost > reservation.nanos,
+            reported_cost_nanos=reported,
+            overrun=reported is not None and reported > reservation.nanos,
         )
         with self._lock:
-            self._open.pop(reservation.id)
+            if self._open.pop(reservation.id, None) is None:
+                raise ValueError(f"reservation {reservation.id} is not open")
             self.spent_nanos += cost
             self.charges.append(charge)
         return charge
 
     def release(self, reservation: Reservation) -> None:
-        """Give a reserve back: the call was not billed (it failed before the provider answered)."""
+        """Give a reserve back: the provider refused the call, so it was not billed."""
         with self._lock:
             self._open.pop(reservation.id, None)
+
+    def is_open(self, reservation: Reservation) -> bool:
+        """Whether the reservation still holds money (neither settled nor released)."""
+        with self._lock:
+            return reservation.id in self._open
 
     def snapshot(self) -> BudgetSnapshot:
         """Totals for display and for graph state."""

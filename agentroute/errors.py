@@ -30,3 +30,15 @@ class AllModelsFailed(AgentRouteError):
 
 class UnknownRun(AgentRouteError):
     """A run id that the trace store has never seen."""
+
+
+class BudgetOverrun(BudgetExhausted):
+    """A provider billed more than the call's reserve: charged at the reserve, flagged, run stopped."""
+
+
+class BadReply(AgentRouteError):
+    """A provider answered with a reply that cannot be used (no choices, no chunks)."""
+
+
+class DeadlineExceeded(AllModelsFailed, TimeoutError):
+    """A call (all its retries and fallbacks) ran past its wall-clock deadline."""

@@ -26,6 +26,7 @@ from agentroute.config_files import one_line, parse_text, read_text
 from agentroute.errors import ConfigError
 
 BUILTIN_POOLS = ("default",)
+MAX_PRICE = 1_000_000.0  # USD per 1M tokens: prices must be finite, and far above any real one
 
 
 class Price(BaseModel):
@@ -33,10 +34,10 @@ class Price(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: float = Field(gt=0)
-    output: float = Field(gt=0)
-    cache_read: float | None = Field(default=None, ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
+    input: float = Field(gt=0, le=MAX_PRICE, allow_inf_nan=False)
+    output: float = Field(gt=0, le=MAX_PRICE, allow_inf_nan=False)
+    cache_read: float | None = Field(default=None, ge=0, le=MAX_PRICE, allow_inf_nan=False)
+    cache_write: float | None = Field(default=None, ge=0, le=MAX_PRICE, allow_inf_nan=False)
 
     @property
     def cache_read_rate(self) -> float:

@@ -58,3 +58,7 @@ class PromptTokenCounter:
         from agentroute._litellm import load_litellm
 
         return int(load_litellm().token_counter(model=model, messages=messages, tools=list(tools) if tools else None))
+
+
+PROMPT_TOKENS = PromptTokenCounter()
+"""The process-wide counter the routers share (an agent's system prompt and task repeat across runs)."""

@@ -3,50 +3,76 @@
 One `Router` serves one task (one run id). All three integration doors (middleware, chat model,
 supervising graph) and the plain `complete` call go through `Router.call`, which takes the
 actual model invocation as a function so each door keeps its own message types.
+
+Every attempt is reserved and traced as `pending` before the call; afterwards its reserve is
+released (the provider refused it), billed at the reported cost (at most the reserve), or billed
+at the full reserve (no trustworthy usage, a timeout, an unreadable or empty reply, an interrupt).
+A reported cost above the reserve is an overrun: flagged on the trace and the run stops.
 """
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
 from agentroute.config_files import error_line
 from agentroute.context import StepContext
-from agentroute.errors import AllModelsFailed, BudgetExhausted
+from agentroute.errors import AllModelsFailed, BadReply, BudgetExhausted, BudgetOverrun, ConfigError, DeadlineExceeded
 from agentroute.money import usd
+from agentroute.prompt_tokens import PROMPT_TOKENS
 from agentroute.policies.base import Decision, Feedback, Policy
 from agentroute.pool import Model, Pool, Tier
 from agentroute.signals import extract_signals
 from agentroute.trace import TraceRecord, TraceStore
-from agentroute.transient import is_transient
+from agentroute.transient import is_transient, may_be_billed
 from agentroute.usage import Usage, usage_from_openai
 
 Result = TypeVar("Result")
 Invoke = Callable[[Model, int], Result]
 
+MIN_PROMPT_MARGIN = 1.1
+MIN_PROMPT_SLACK_TOKENS = 32
+
 
 class RouterSettings(BaseModel):
-    """Knobs of the call loop. Defaults suit real providers; tests shrink the waits."""
+    """Knobs of the call loop. Defaults suit real providers; tests shrink the waits.
+
+    `timeout` bounds each read from the provider; `deadline` bounds one whole call (every retry
+    and fallback) in wall-clock seconds. The prompt reserve is counted tokens × `prompt_margin`
+    + `prompt_slack_tokens`, never below MIN_PROMPT_MARGIN / MIN_PROMPT_SLACK_TOKENS.
+    """
 
     max_tokens: int = Field(default=4096, gt=0)
     min_max_tokens: int = Field(default=256, gt=0)
-    prompt_margin: float = Field(default=1.2, ge=1.0)
-    prompt_slack_tokens: int = Field(default=64, ge=0)
+    prompt_margin: float = Field(default=1.2, allow_inf_nan=False)
+    prompt_slack_tokens: int = 64
     tool_overhead_tokens: int = Field(default=512, ge=0)
     attempts_per_model: int = Field(default=3, ge=1)
     backoff_initial: float = Field(default=0.5, ge=0)
     backoff_max: float = Field(default=8.0, ge=0)
     timeout: float = Field(default=120.0, gt=0)
+    deadline: float = Field(default=600.0, gt=0, allow_inf_nan=False)
     tier_changes: int = Field(default=1, ge=0)
     expected_steps: int = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _keeps_the_safety_margin(self) -> RouterSettings:
+        if self.prompt_margin < MIN_PROMPT_MARGIN or self.prompt_slack_tokens < MIN_PROMPT_SLACK_TOKENS:
+            raise ConfigError(
+                f"router settings: prompt_margin must be ≥ {MIN_PROMPT_MARGIN} and prompt_slack_tokens ≥ "
+                f"{MIN_PROMPT_SLACK_TOKENS} (got {self.prompt_margin} and {self.prompt_slack_tokens}): the reserve "
+                f"must cover a provider that counts more prompt tokens than litellm's counter")
+        return self
 
 
 class Plan(BaseModel):
@@ -59,6 +85,29 @@ class Plan(BaseModel):
 
 class _NoFit(Exception):
     """The reserve for this attempt no longer fits the budget."""
+
+
+def run_within(seconds: float, function: Callable[[], Result]) -> Result:
+    """`function()` in a worker thread, waited for at most `seconds` (a provider trickling bytes
+    resets per-read timeouts, not this one). A late call is abandoned: DeadlineExceeded."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+    context = contextvars.copy_context()
+
+    def work() -> None:
+        try:
+            outcome["result"] = context.run(function)
+        except BaseException as error:  # handed to the waiting thread
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="agentroute-call", daemon=True).start()
+    if not done.wait(max(0.0, seconds)):
+        raise DeadlineExceeded(f"no reply before the call's deadline ({seconds:.1f}s left when it started)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 class Router:
@@ -83,6 +132,9 @@ class Router:
         self.task = dict(task or {})
         self.ledger = BudgetLedger(budget_usd)
         self.step = 0
+        self._step_lock = threading.Lock()
+        self._records_lock = threading.Lock()
+        self._record_index: dict[str, int] = {}
         self.previous_tier: int | None = None
         self.previous_outcome: str | None = None
         self.model_last_used: dict[str, float] = {}
@@ -100,6 +152,7 @@ class Router:
         if not records:
             return
         self.records = records
+        self._record_index = {record.attempt_key: index for index, record in enumerate(records) if record.attempt_key}
         self.step = max(record.step for record in records) + 1
         for record in records:
             if record.cost_nanos and record.model is not None and record.tier is not None:
@@ -111,10 +164,14 @@ class Router:
                 )
                 self.ledger.charges.append(
                     Charge(step=record.step, node=record.node, model=record.model, tier=record.tier,
-                           cost_nanos=record.cost_nanos, reserved_nanos=record.reserved_nanos, usage=usage)
+                           cost_nanos=record.cost_nanos, reserved_nanos=record.reserved_nanos, usage=usage,
+                           reported_cost_nanos=record.reported_cost_nanos, overrun=record.overrun)
                 )
-                self._tier_costs.setdefault(record.tier, []).append(record.cost_nanos)
+                if record.outcome != "pending":  # a call cut off mid-flight counts at its reserve, not as a cost sample
+                    self._tier_costs.setdefault(record.tier, []).append(record.cost_nanos)
         self.ledger.spent_nanos = sum(charge.cost_nanos for charge in self.ledger.charges)
+        if any(record.overrun for record in records):
+            self.outcome = "budget_overrun"
         model_records = [record for record in records if record.kind == "model"]
         if model_records:
             last = model_records[-1]
@@ -123,10 +180,9 @@ class Router:
 
     # -- context ---------------------------------------------------------------------------
     def count_prompt_tokens(self, model: Model, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None) -> int:
-        """Prompt tokens by litellm's counter, plus the hidden tool-use prompt some providers add."""
-        from agentroute._litellm import load_litellm
-
-        counted = load_litellm().token_counter(model=model.id, messages=list(messages), tools=list(tools) if tools else None)
+        """Prompt tokens by litellm's counter (each message counted once per model, see
+        prompt_tokens.py), plus the hidden tool-use prompt some providers add."""
+        counted = PROMPT_TOKENS.count(model.id, messages, tools)
         return counted + (self.settings.tool_overhead_tokens if tools else 0)
 
     def reserved_prompt_tokens(self, model: Model, counted: int) -> int:
@@ -151,8 +207,9 @@ class Router:
         node: str | None = None,
         max_tokens: int | None = None,
         prompt_tokens: int | None = None,
+        step: int | None = None,
     ) -> StepContext:
-        """The step context a policy sees for the next call."""
+        """The step context a policy sees for the next call (or for `step`)."""
         max_tokens = max_tokens or self.settings.max_tokens
         if prompt_tokens is None:
             prompt_tokens = self.count_prompt_tokens(self.pool.tiers[0].primary, messages, tools)
@@ -161,9 +218,10 @@ class Router:
         remaining = snapshot.remaining_nanos
         max_steps = self.task.get("max_steps")  # a cap on the task's steps, not the number expected
         horizon = min(int(max_steps), self.settings.expected_steps) if max_steps else self.settings.expected_steps
+        step = self.step if step is None else step
         return StepContext.model_construct(  # every field is built here: skip re-validating the prefix
             run_id=self.run_id,
-            step=self.step,
+            step=step,
             node=node,
             messages=[dict(message) for message in messages],
             tools=[dict(tool) for tool in tools] if tools else None,
@@ -176,7 +234,7 @@ class Router:
                 usd(sum(costs) // len(costs)) if (costs := self._tier_costs.get(tier.index)) else None
                 for tier in self.pool.tiers
             ],
-            expected_remaining_steps=max(3, horizon - self.step),
+            expected_remaining_steps=max(3, horizon - step),
             previous_tier=self.previous_tier,
             previous_outcome=self.previous_outcome,
             model_last_used=dict(self.model_last_used),
@@ -212,6 +270,10 @@ class Router:
         spent, cap = usd(self.ledger.spent_nanos), usd(self.ledger.cap_nanos)
         return BudgetExhausted(f"budget exhausted: ${spent:.6f} spent of ${cap:.6f}; {why}", spent_usd=spent, cap_usd=cap)
 
+    def _overrun(self, why: str) -> BudgetOverrun:
+        spent, cap = usd(self.ledger.spent_nanos), usd(self.ledger.cap_nanos)
+        return BudgetOverrun(f"budget overrun: {why}; ${spent:.6f} charged of ${cap:.6f}", spent_usd=spent, cap_usd=cap)
+
     # -- the call loop ---------------------------------------------------------------------
     def call(
         self,
@@ -226,13 +288,18 @@ class Router:
         """Route one call and run it through `invoke(model, max_tokens)`.
 
         Transient errors are retried with backoff on the same model, then the tier's next
-        model is tried, then (up to `tier_changes` times) the policy is asked for another tier.
-        Raises BudgetExhausted when nothing fits and AllModelsFailed when every try failed.
+        model is tried, then (up to `tier_changes` times) the policy is asked for another tier, all
+        within `settings.deadline`. Raises BudgetExhausted when nothing fits, BudgetOverrun once a
+        provider billed more than a reserve, and AllModelsFailed when every try failed.
         """
-        step = self.step
+        if self.outcome == "budget_overrun":
+            raise self._overrun("the run stopped after a provider billed more than its reserve")
+        deadline = time.monotonic() + self.settings.deadline
+        with self._step_lock:
+            step = self.step
+            self.step += 1
         prompt_tokens = self.count_prompt_tokens(self.pool.tiers[0].primary, messages, tools)
-        context = self.context(messages, tools=tools, node=node, max_tokens=max_tokens, prompt_tokens=prompt_tokens)
-        self.step += 1
+        context = self.context(messages, tools=tools, node=node, max_tokens=max_tokens, prompt_tokens=prompt_tokens, step=step)
         decision = self.policy.decide(context)
         failed_tiers: set[int] = set()
         attempts = itertools.count()
@@ -247,19 +314,21 @@ class Router:
             reason = decision.reason + (f"; {plan.note}" if plan.note else "")
             for model in self._models_in_order(tier, decision.model):
                 try:
-                    result = self._try_model(
+                    result, cost_nanos = self._try_model(
                         model, tier, invoke, usage_of, step=step, attempts=attempts, node=node, reason=reason,
-                        prompt_tokens=prompt_tokens, max_tokens=plan.max_tokens,
+                        prompt_tokens=prompt_tokens, max_tokens=plan.max_tokens, deadline=deadline,
                     )
                 except _NoFit:
                     continue
+                except (BudgetOverrun, DeadlineExceeded):
+                    raise
                 except Exception as error:  # provider errors of any kind: fall back
                     last_error = error
                     continue
-                charge_usd = usd(self.records[-1].cost_nanos)
-                self.policy.observe(context, decision, Feedback(ok=True, outcome="ok", tier=tier.index, model=model.id, cost_usd=charge_usd))
+                self.policy.observe(context, decision, Feedback(ok=True, outcome="ok", tier=tier.index, model=model.id,
+                                                                cost_usd=usd(cost_nanos)))
                 self.previous_tier, self.previous_outcome = tier.index, "ok"
-                self._tier_costs.setdefault(tier.index, []).append(self.records[-1].cost_nanos)
+                self._tier_costs.setdefault(tier.index, []).append(cost_nanos)
                 self.model_last_used[model.id] = time.time()
                 return result
             failed_tiers.add(tier.index)
@@ -303,13 +372,17 @@ class Router:
         return models
 
     def _try_model(
-        self, model: Model, tier: Tier, invoke: Invoke[Result], usage_of: Callable[[Result], Usage], *,
-        step: int, attempts: Iterator[int], node: str | None, reason: str, prompt_tokens: int, max_tokens: int,
-    ) -> Result:
-        """Call one model with retries on transient errors; every attempt is reserved and traced."""
+        self, model: Model, tier: Tier, invoke: Invoke[Result], usage_of: Callable[[Result], Usage], *, step: int,
+        attempts: Iterator[int], node: str | None, reason: str, prompt_tokens: int, max_tokens: int, deadline: float,
+    ) -> tuple[Result, int]:
+        """Call one model with retries on transient errors; every attempt is reserved and traced.
+        Returns the result and what it was charged."""
         max_tokens = self._max_tokens_for(model, max_tokens)
 
-        def once() -> Result:
+        def once() -> tuple[Result, int]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceeded(f"the call's {self.settings.deadline}s deadline passed before step {step} was answered")
             nanos = self.reserve_nanos(model, prompt_tokens, max_tokens)
             reservation = self.ledger.reserve(nanos, step=step, node=node, model=model.id, tier=tier.index)
             base = dict(run_id=self.run_id, step=step, attempt=next(attempts), node=node, tier=tier.index,
@@ -317,16 +390,19 @@ class Router:
             if reservation is None:
                 self._record(TraceRecord(**base, outcome="skipped", error="reserve does not fit the remaining budget"))
                 raise _NoFit()
+            self._record(TraceRecord(**base, outcome="pending", cost_nanos=nanos))
             started = time.perf_counter()
             try:
-                result = invoke(model, max_tokens)
-            except Exception as error:
-                self.ledger.release(reservation)
-                outcome = "retry" if is_transient(error) else "error"
-                self._record(TraceRecord(**base, outcome=outcome, error=error_line(error),
-                                         latency_ms=(time.perf_counter() - started) * 1000))
+                result = run_within(left, lambda: invoke(model, max_tokens))
+                usage = usage_of(result)
+            except BaseException as error:
+                self._fail(reservation, error, base, started)
                 raise
-            return self._settle(reservation, result, usage_of, base, started, prompt_tokens)
+            try:
+                return result, self._settle(reservation, usage, base, started, prompt_tokens)
+            finally:
+                if self.ledger.is_open(reservation):  # interrupted while settling: bill the reserve
+                    self._fail(reservation, KeyboardInterrupt(), base, started)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.attempts_per_model),
@@ -336,22 +412,38 @@ class Router:
         )
         return retrying(once)
 
-    def _settle(self, reservation: Reservation, result: Result, usage_of: Callable[[Result], Usage],
-                base: dict[str, Any], started: float, counted_prompt: int) -> Result:
-        usage = usage_of(result)
+    def _fail(self, reservation: Reservation, error: BaseException, base: dict[str, Any], started: float) -> None:
+        """Close a failed attempt: release its reserve if the provider refused it, else bill it in full."""
+        billed = not isinstance(error, Exception) or may_be_billed(error)
+        cost = 0
+        if billed:
+            problem = f"billed at the reserve: {error_line(error) if str(error) else type(error).__name__}"
+            cost = self.ledger.settle(reservation, Usage(reported=False, problem=problem), self.pool.model(reservation.model).price).cost_nanos
+        else:
+            self.ledger.release(reservation)
+        outcome = "interrupted" if not isinstance(error, Exception) else "retry" if is_transient(error) else "error"
+        self._record(TraceRecord(**base, outcome=outcome, error=error_line(error) if str(error) else type(error).__name__,
+                                 cost_nanos=cost, latency_ms=(time.perf_counter() - started) * 1000))
+
+    def _settle(self, reservation: Reservation, usage: Usage, base: dict[str, Any], started: float, counted_prompt: int) -> int:
+        """Bill a reply (at most its reserve) and trace it; an overrun stops the run."""
         if usage.reported and counted_prompt > 0:
             drift = usage.prompt_tokens / counted_prompt
             self._prompt_drift[reservation.model] = max(drift, self._prompt_drift.get(reservation.model, 0.0))
         charge = self.ledger.settle(reservation, usage, self.pool.model(reservation.model).price)
-        outcome = "ok" if usage.reported else "ok_usage_missing"
-        if charge.overrun:
-            outcome = "ok_overrun"
+        outcome = "ok_overrun" if charge.overrun else "ok" if usage.reported else "ok_usage_missing"
         self._record(TraceRecord(
             **base, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
-            cost_nanos=charge.cost_nanos, outcome=outcome, latency_ms=(time.perf_counter() - started) * 1000,
+            cost_nanos=charge.cost_nanos, reported_cost_nanos=charge.reported_cost_nanos, overrun=charge.overrun,
+            outcome=outcome, error=usage.problem, latency_ms=(time.perf_counter() - started) * 1000,
         ))
-        return result
+        if charge.overrun:
+            self.outcome = "budget_overrun"
+            raise self._overrun(
+                f"{reservation.model} reported ${usd(charge.reported_cost_nanos or 0):.6f} for step {reservation.step} "
+                f"against a ${usd(reservation.nanos):.6f} reserve (charged at the reserve)")
+        return charge.cost_nanos
 
     def note(self, kind: str, reason: str, *, node: str | None = None, outcome: str = "ok", error: str | None = None) -> TraceRecord:
         """Add a non-model event (a tool reroute, an escalation, …) to the run's decision trace."""
@@ -361,7 +453,15 @@ class Router:
         return record
 
     def _record(self, record: TraceRecord) -> None:
-        self.records.append(record)
+        """Add a record, replacing the earlier record of the same attempt (its pending state)."""
+        with self._records_lock:
+            key = record.attempt_key
+            if key is not None and key in self._record_index:
+                self.records[self._record_index[key]] = record
+            else:
+                if key is not None:
+                    self._record_index[key] = len(self.records)
+                self.records.append(record)
         if self.store is not None:
             self.store.append(record)
 
@@ -375,20 +475,34 @@ class Router:
         max_tokens: int | None = None,
         **litellm_kwargs: Any,
     ) -> Any:
-        """Route one chat completion through litellm (OpenAI-format messages and tools)."""
+        """Route one chat completion through litellm (OpenAI-format messages and tools).
+
+        With `stream=True` the reply's chunks are read within the call's deadline and returned
+        as an iterator; usage is what the provider sent (asked for with
+        `stream_options.include_usage`), never litellm's own estimate, else the reserve is billed.
+        """
         from agentroute._litellm import load_litellm
 
         litellm = load_litellm()
+        stream = bool(litellm_kwargs.get("stream"))
+        if stream:
+            litellm_kwargs.setdefault("stream_options", {"include_usage": True})
 
         def invoke(model: Model, limit: int) -> Any:
-            return litellm.completion(
+            response = litellm.completion(
                 model=model.id, messages=list(messages), tools=list(tools) if tools else None,
                 max_tokens=limit, timeout=self.settings.timeout, num_retries=0,
                 **connection_kwargs(model), **litellm_kwargs,
             )
+            if not stream:
+                return response
+            chunks = list(response)
+            sent = [chunk.usage for chunk in response.chunks if getattr(chunk, "usage", None) is not None]
+            return StreamedReply(chunks=chunks, usage=sent[-1] if sent else None)
 
-        return self.call(messages, invoke, lambda response: usage_from_openai(response.get("usage")),
-                         tools=tools, node=node, max_tokens=max_tokens)
+        result = self.call(messages, invoke, stream_usage if stream else reply_usage,
+                           tools=tools, node=node, max_tokens=max_tokens)
+        return iter(result.chunks) if stream else result
 
     def finish(self, outcome: str) -> None:
         """End the run: record the outcome and let the policy credit it."""
@@ -396,6 +510,29 @@ class Router:
         self.policy.finish(outcome)
         if self.store is not None:
             self.store.finish_run(self.run_id, outcome)
+
+
+def reply_usage(response: Any) -> Usage:
+    """Usage of a litellm reply; a reply without choices is a BadReply (billed at the reserve)."""
+    if not response.choices:
+        raise BadReply("the reply has no choices")
+    return usage_from_openai(response.get("usage"))
+
+
+class StreamedReply(BaseModel):
+    """A streamed reply read to its end: its chunks and the usage the provider itself sent."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    chunks: list[Any]
+    usage: Any = None
+
+
+def stream_usage(reply: StreamedReply) -> Usage:
+    """Usage of a streamed reply (absent → billed at the reserve); no choices is a BadReply."""
+    if not any(chunk.choices for chunk in reply.chunks):
+        raise BadReply("the stream sent no choices")
+    return usage_from_openai(reply.usage)
 
 
 def connection_kwargs(model: Model) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """The decision trace: one record per model attempt (and per budget stop), stored in SQLite.
 
-Each record is committed as soon as it is written, so a killed process loses nothing already
-billed; a resumed run rebuilds its ledger from these records.
+An attempt is written twice: as `pending` with its reserve before the call, then with what it
+billed. A resumed run rebuilds its ledger from these records, counting a still-pending attempt at
+its reserve. A locked or slow database never fails a call: writes it refuses wait in a backlog
+that a background writer retries (tenacity) until they are stored; reads see the backlog too.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from agentroute.errors import AgentRouteError, UnknownRun
 from agentroute.home import trace_store_path
@@ -40,6 +42,8 @@ class TraceRecord(BaseModel):
     cache_write_tokens: int = 0
     reserved_nanos: int = 0
     cost_nanos: int = 0
+    reported_cost_nanos: int | None = None
+    overrun: bool = False
     outcome: str = "ok"
     error: str | None = None
     latency_ms: float = 0.0
@@ -49,6 +53,11 @@ class TraceRecord(BaseModel):
     def cost_usd(self) -> float:
         """Billed cost in USD."""
         return usd(self.cost_nanos)
+
+    @property
+    def attempt_key(self) -> str | None:
+        """Identity of a model attempt within its run (its pending and billed records share it)."""
+        return f"{self.step}:{self.attempt}" if self.kind == "model" else None
 
 
 class RunInfo(BaseModel):
@@ -74,30 +83,61 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_run ON records(run_id, id);
 """
+_UPSERT = """
+INSERT INTO records (run_id, step, cost_nanos, body, attempt_key) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (run_id, attempt_key) DO UPDATE SET cost_nanos = excluded.cost_nanos, body = excluded.body
+"""
 
 
 class TraceStore:
-    """Run headers and trace records in one SQLite file (WAL mode, safe across processes)."""
+    """Run headers and trace records in one SQLite file (WAL mode, safe across processes).
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    `busy_timeout` is how long one trace record waits for a lock before it joins the backlog
+    (run headers and reads wait up to 30 s, as before); `close_timeout` how long `close` waits
+    for the backlog to be written.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, busy_timeout: float = 2.0, close_timeout: float = 60.0) -> None:
         self.path = Path(path) if path is not None else trace_store_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.close_timeout = close_timeout
         self._lock = threading.Lock()
+        self._records_lock = threading.Lock()
+        self._backlog: list[TraceRecord] = []
+        self._backlog_changed = threading.Condition()
+        self._writer: threading.Thread | None = None
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(records)")}
+            if "attempt_key" not in columns:  # a store written before pending records existed
+                self._db.execute("ALTER TABLE records ADD COLUMN attempt_key TEXT")
+            self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS records_attempt ON records(run_id, attempt_key)")
+            self._db.commit()
+            self._records_db = sqlite3.connect(self.path, check_same_thread=False, timeout=busy_timeout)
         except sqlite3.DatabaseError as error:
             raise AgentRouteError(f"trace store {self.path} is not readable: {error}") from None
 
     def close(self) -> None:
-        """Close the connection."""
-        with self._lock:
+        """Write the backlog (waiting up to close_timeout), then close the connection. Raises
+        AgentRouteError naming the records still unwritten if the database stayed locked."""
+        unwritten = self.flush(self.close_timeout)
+        with self._lock, self._records_lock:
             self._db.close()
+            self._records_db.close()
+        if unwritten:
+            raise AgentRouteError(f"trace store {self.path} stayed locked: {unwritten} trace records were not written")
 
-    def _write(self, sql: str, parameters: Iterable[Any]) -> None:
+    def flush(self, timeout: float | None = None) -> int:
+        """Wait until the backlog is written (or timeout seconds); returns how many records remain."""
+        with self._backlog_changed:
+            self._backlog_changed.wait_for(lambda: not self._backlog, timeout)
+            return len(self._backlog)
+
+    def _write(self, sql: str, parameters: tuple[Any, ...]) -> None:
         with self._lock, self._db:
-            self._db.execute(sql, tuple(parameters))
+            self._db.execute(sql, parameters)
 
     def start_run(self, info: RunInfo) -> RunInfo:
         """Record a new run, or return the stored header when the run already exists."""
@@ -115,11 +155,44 @@ class TraceStore:
         self._write("UPDATE runs SET outcome = ? WHERE run_id = ?", (outcome, run_id))
 
     def append(self, record: TraceRecord) -> None:
-        """Store one record and commit it."""
-        self._write(
-            "INSERT INTO records (run_id, step, cost_nanos, body) VALUES (?, ?, ?, ?)",
-            (record.run_id, record.step, record.cost_nanos, record.model_dump_json()),
-        )
+        """Store one record (replacing the earlier record of the same attempt) and commit it; if
+        the database is locked, queue it for the background writer instead. Never raises for a lock."""
+        with self._backlog_changed:
+            if not self._backlog:
+                try:
+                    self._store(record)
+                    return
+                except sqlite3.OperationalError:
+                    pass
+            self._backlog.append(record)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_backlog, name="agentroute-trace", daemon=True)
+                self._writer.start()
+
+    def _store(self, record: TraceRecord) -> None:
+        with self._records_lock, self._records_db:
+            self._records_db.execute(
+                _UPSERT, (record.run_id, record.step, record.cost_nanos, record.model_dump_json(), record.attempt_key))
+
+    def _write_backlog(self) -> None:
+        """Write queued records in order, retrying while the database stays locked."""
+        retrying = Retrying(retry=retry_if_exception_type(sqlite3.OperationalError),
+                            wait=wait_exponential(multiplier=0.05, max=2.0), stop=stop_after_delay(24 * 3600), reraise=True)
+        while True:
+            with self._backlog_changed:
+                if not self._backlog:
+                    self._writer = None  # decided under the lock: the next queued record starts a writer
+                    return
+                record = self._backlog[0]
+            try:
+                retrying(self._store, record)
+            except BaseException:
+                with self._backlog_changed:
+                    self._writer = None
+                raise
+            with self._backlog_changed:
+                self._backlog.pop(0)
+                self._backlog_changed.notify_all()
 
     def find_run(self, run_id: str) -> RunInfo | None:
         """The run's header, or None."""
@@ -148,16 +221,27 @@ class TraceStore:
         return [self.run(run_id) for run_id in ids]
 
     def records(self, run_id: str) -> list[TraceRecord]:
-        """The run's records in the order they were written."""
+        """The run's records (one per attempt, the latest state) in the order they were first
+        written, the backlog included."""
+        with self._backlog_changed:
+            backlog = [record for record in self._backlog if record.run_id == run_id]
         with self._lock:
             rows = self._db.execute("SELECT body FROM records WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
-        return [TraceRecord.model_validate_json(row[0]) for row in rows]
+        records = [TraceRecord.model_validate_json(row[0]) for row in rows]
+        position = {record.attempt_key: index for index, record in enumerate(records) if record.attempt_key}
+        for record in backlog:
+            key = record.attempt_key
+            if key is not None and key in position:
+                records[position[key]] = record
+                continue
+            if key is not None:
+                position[key] = len(records)
+            records.append(record)
+        return records
 
     def spent_nanos(self, run_id: str) -> int:
-        """Everything billed to the run so far."""
-        with self._lock:
-            row = self._db.execute("SELECT COALESCE(SUM(cost_nanos), 0) FROM records WHERE run_id = ?", (run_id,)).fetchone()
-        return int(row[0])
+        """Everything billed to the run so far (a pending attempt counts at its reserve)."""
+        return sum(record.cost_nanos for record in self.records(run_id))
 
     def export_jsonl(self, run_id: str, path: Path) -> int:
         """Write the run's records as JSON lines; returns how many were written."""

@@ -19,6 +19,7 @@ class Usage(BaseModel):
     cache_read_tokens: int = Field(default=0, ge=0)
     cache_write_tokens: int = Field(default=0, ge=0)
     reported: bool = True
+    problem: str | None = None  # why the usage could not be trusted (then reported is False)
 
     @property
     def plain_input_tokens(self) -> int:
@@ -44,35 +45,35 @@ def _field(source: Any, name: str) -> Any:
     return getattr(source, name, None)
 
 
+def _usage(prompt: Any, completion: Any, cache_read: Any, cache_write: Any) -> Usage:
+    """Usage from raw counts; anything but non-negative integers is untrusted (reported=False)."""
+    counts = {"prompt_tokens": prompt or 0, "completion_tokens": completion or 0,
+              "cache_read_tokens": cache_read or 0, "cache_write_tokens": cache_write or 0}
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return Usage(reported=False, problem=f"{name}={value!r} is not a token count")
+    if counts["prompt_tokens"] == 0 and counts["completion_tokens"] == 0:
+        return Usage(reported=False, problem="usage reports no tokens")
+    return Usage(**counts)
+
+
 def usage_from_openai(usage: Any) -> Usage:
-    """Read a litellm/OpenAI `usage` payload (object or dict); missing → reported=False."""
+    """Read a litellm/OpenAI `usage` payload (object or dict); missing or invalid → reported=False."""
     if usage is None:
-        return Usage(reported=False)
-    prompt = int(_field(usage, "prompt_tokens") or 0)
-    completion = int(_field(usage, "completion_tokens") or 0)
+        return Usage(reported=False, problem="no usage in the reply")
     details = _field(usage, "prompt_tokens_details")
-    cache_read = _field(usage, "cache_read_input_tokens") or _field(details, "cached_tokens") or 0
-    cache_write = _field(usage, "cache_creation_input_tokens") or _field(details, "cache_creation_tokens") or 0
-    return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cache_read_tokens=int(cache_read),
-        cache_write_tokens=int(cache_write),
-        reported=prompt > 0 or completion > 0,
+    return _usage(
+        _field(usage, "prompt_tokens"),
+        _field(usage, "completion_tokens"),
+        _field(usage, "cache_read_input_tokens") or _field(details, "cached_tokens"),
+        _field(usage, "cache_creation_input_tokens") or _field(details, "cache_creation_tokens"),
     )
 
 
 def usage_from_langchain(usage_metadata: Mapping[str, Any] | None) -> Usage:
-    """Read a LangChain `usage_metadata` dict; absent or all-zero → reported=False."""
+    """Read a LangChain `usage_metadata` dict; absent, all-zero or invalid → reported=False."""
     if not usage_metadata:
-        return Usage(reported=False)
+        return Usage(reported=False, problem="no usage in the reply")
     details = usage_metadata.get("input_token_details") or {}
-    prompt = int(usage_metadata.get("input_tokens") or 0)
-    completion = int(usage_metadata.get("output_tokens") or 0)
-    return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cache_read_tokens=int(details.get("cache_read") or 0),
-        cache_write_tokens=int(details.get("cache_creation") or 0),
-        reported=prompt > 0 or completion > 0,
-    )
+    return _usage(usage_metadata.get("input_tokens"), usage_metadata.get("output_tokens"),
+                  details.get("cache_read"), details.get("cache_creation"))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULTS = ("429", "500", "503", "hang", "malformed", "no_usage")
+FAULTS = ("429", "500", "503", "hang", "malformed", "no_usage", "empty_choices", "trickle")
 _ERRORS: dict[str, tuple[int, str, str]] = {
     "429": (429, "rate_limit_exceeded", "Rate limit reached for requests (fake)."),
     "500": (500, "server_error", "The server had an error while processing your request (fake)."),
@@ -36,6 +36,7 @@ class Reply:
     completion_tokens: int | None = None
     cached_tokens: int = 0
     fault: str | None = None
+    usage: dict[str, Any] | None = None  # sent verbatim instead of the computed usage (a lying provider)
 
     def __post_init__(self) -> None:
         if self.fault is not None and self.fault not in FAULTS:
@@ -51,6 +52,8 @@ class FakeLLM:
 
     port: int = 0
     hang_seconds: float = 30.0
+    trickle_bytes: int = 20
+    trickle_seconds: float = 1.5
     default_reply: Reply = field(default_factory=Reply)
     responder: Responder | None = None
     requests: list[dict[str, Any]] = field(default_factory=list, init=False)
@@ -212,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         base = {"id": f"chatcmpl-fake-{n}", "created": int(time.time()), "model": body.get("model", "")}
         tool_calls = [_tool_call(tc, llm) for tc in reply.tool_calls or []]
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
-        usage = None if reply.fault == "no_usage" else _usage(reply, body.get("messages", []), max_tokens)
+        usage = None if reply.fault == "no_usage" else reply.usage or _usage(reply, body.get("messages", []), max_tokens)
         finish = "tool_calls" if tool_calls else "stop"
         if body.get("stream"):
             chunks = _stream_chunks(base, reply.content, tool_calls, finish, usage)
@@ -221,13 +224,26 @@ class _Handler(BaseHTTPRequestHandler):
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if tool_calls:
             message["tool_calls"] = tool_calls
-        payload: dict[str, Any] = {
-            **base, "object": "chat.completion",
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-        }
+        choices = [] if reply.fault == "empty_choices" else [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}]
+        payload: dict[str, Any] = {**base, "object": "chat.completion", "choices": choices}
         if usage is not None:
             payload["usage"] = usage
+        if reply.fault == "trickle":
+            return self._trickle(llm, json.dumps(payload).encode())
         self._json(200, payload)
+
+    def _trickle(self, llm: FakeLLM, data: bytes) -> None:
+        """A valid reply sent a few bytes at a time, slowly enough to keep a per-read timeout happy."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for i in range(0, len(data), llm.trickle_bytes):
+            self.wfile.write(data[i:i + llm.trickle_bytes])
+            self.wfile.flush()
+            if llm._stopped.wait(llm.trickle_seconds):
+                return
 
     def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         self._send(status, "application/json", json.dumps(payload).encode(), headers)

@@ -12,7 +12,7 @@ from agentroute.budget import BudgetLedger, parse_budget, validate_cap, worst_ca
 from agentroute.errors import BudgetError
 from agentroute.money import nanos_down, nanos_up
 from agentroute.pool import Price
-from agentroute.usage import Usage
+from agentroute.usage import Usage, usage_from_langchain, usage_from_openai
 
 prices = st.builds(
     Price,
@@ -102,15 +102,42 @@ def test_unreported_usage_is_billed_at_the_reserve() -> None:
     assert charge.cost_nanos == 5_000
 
 
-def test_overbilling_provider_is_recorded_and_flagged() -> None:
+def test_overbilling_provider_is_charged_its_reserve_and_flagged() -> None:
     price = Price(input=1.0, output=1.0)
     ledger = BudgetLedger(0.000010)
     reservation = ledger.reserve(1_000, step=0, node=None, model="m", tier=0)
     assert reservation is not None
     charge = ledger.settle(reservation, Usage(prompt_tokens=0, completion_tokens=20_000), price)
-    assert charge.overrun and charge.cost_nanos == 20_000_000  # 20k tokens × $1/1M = $0.02
-    assert ledger.remaining_nanos == 0
-    assert ledger.reserve(1, step=1, node=None, model="m", tier=0) is None
+    assert charge.overrun and charge.reported_cost_nanos == 20_000_000  # 20k tokens × $1/1M = $0.02
+    assert charge.cost_nanos == 1_000 and ledger.spent_nanos == 1_000 <= ledger.cap_nanos
+
+
+def test_a_reservation_is_settled_once() -> None:
+    ledger = BudgetLedger(1.0)
+    reservation = ledger.reserve(5_000, step=0, node=None, model="m", tier=0)
+    assert reservation is not None
+    ledger.settle(reservation, Usage(reported=False), Price(input=1.0, output=1.0))
+    with pytest.raises(ValueError, match="not open"):
+        ledger.settle(reservation, Usage(reported=False), Price(input=1.0, output=1.0))
+    assert ledger.spent_nanos == 5_000
+
+
+@pytest.mark.parametrize("payload", [
+    None,
+    {"prompt_tokens": -5, "completion_tokens": 3},
+    {"prompt_tokens": 10, "completion_tokens": "7"},
+    {"prompt_tokens": 10, "completion_tokens": 2, "prompt_tokens_details": {"cached_tokens": -1}},
+    {"prompt_tokens": 0, "completion_tokens": 0},
+])
+def test_missing_or_invalid_usage_is_untrusted_never_an_exception(payload: dict | None) -> None:
+    usage = usage_from_openai(payload)
+    assert not usage.reported and usage.problem
+
+
+def test_negative_langchain_usage_is_untrusted() -> None:
+    assert not usage_from_langchain({"input_tokens": -5, "output_tokens": 3, "total_tokens": -2}).reported
+    assert usage_from_langchain({"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}).cost_nanos(
+        Price(input=1.0, output=1.0)) == 8_000
 
 
 @pytest.mark.parametrize("cap", [0, -1, float("nan"), float("inf")])

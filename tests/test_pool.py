@@ -96,3 +96,15 @@ def test_unknown_model_and_tier_lookup(tmp_path: Path) -> None:
     assert pool.tier_named("0").name == "low"
     with pytest.raises(ConfigError, match="tier 'top'"):
         pool.tier_named("top")
+
+
+@pytest.mark.parametrize("price", ["inf", "nan", "-1", "-inf", "1e300"])
+def test_a_price_that_is_not_a_finite_positive_number_is_one_config_error(tmp_path: Path, price: str) -> None:
+    path = write(tmp_path, "p.toml", f"""
+[[tiers]]
+name = "only"
+models = [{{ id = "openai/m", price = {{ input = 1, output = {price} }} }}]
+""")
+    with pytest.raises(ConfigError, match="output") as raised:
+        load_pool(path)
+    assert "\n" not in str(raised.value)

@@ -18,11 +18,11 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field
 
-from agentroute.errors import BudgetExhausted
+from agentroute.errors import BadReply, BudgetExhausted
 from agentroute.integrations.annotate import stamp
 from agentroute.integrations.lc import budget_stop_message, chat_litellm, openai_messages, openai_tools
 from agentroute.pool import Model
-from agentroute.usage import usage_from_langchain
+from agentroute.usage import Usage, usage_from_langchain
 
 _TOOL_CHOICE_KEYWORDS = ("auto", "none", "required")
 
@@ -73,7 +73,9 @@ class RoutedChatModel(BaseChatModel):
         def invoke(model: Model, limit: int) -> ChatResult:
             return chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs)
 
-        def usage_of(result: ChatResult) -> Any:
+        def usage_of(result: ChatResult) -> Usage:
+            if not result.generations:  # no choices: a provider error, billed at the reserve
+                raise BadReply("the reply has no choices")
             return usage_from_langchain(result.generations[0].message.usage_metadata)
 
         try:
