@@ -29,9 +29,9 @@ from agentroute.config_files import error_line
 from agentroute.context import StepContext
 from agentroute.errors import AllModelsFailed, BadReply, BudgetExhausted, BudgetOverrun, ConfigError, DeadlineExceeded
 from agentroute.money import usd
-from agentroute.prompt_tokens import PROMPT_TOKENS
 from agentroute.policies.base import Decision, Feedback, Policy
 from agentroute.pool import Model, Pool, Tier
+from agentroute.prompt_tokens import PROMPT_TOKENS
 from agentroute.signals import extract_signals
 from agentroute.trace import TraceRecord, TraceStore
 from agentroute.transient import is_transient, may_be_billed
