@@ -60,7 +60,9 @@ def served_tiers(agentroute: AgentRoute, run_id: str) -> list[str]:
 
 
 def test_routed_chat_model_in_create_agent_escalates_on_failure(llm: FakeLLM, pool: Pool, tmp_path: Path) -> None:
-    agentroute = AgentRoute(pool=pool, budget_usd=1.0, store=tmp_path / "runs.sqlite", settings=FAST)
+    # the hand-set policy starts this coding episode cheap, so its escalation shows (the learned
+    # default sends a shell agent's steps to the top tier from the start)
+    agentroute = AgentRoute(pool=pool, policy="budget-aware", budget_usd=1.0, store=tmp_path / "runs.sqlite", settings=FAST)
     enqueue_episode(llm)
     agent = create_agent(agentroute.chat_model(), tools=[scripted_bash([out for _, out in FAILING_EPISODE])])
     state = agent.invoke({"messages": [HumanMessage("Fix the failing test.")]}, {"configurable": {"thread_id": "t1"}})
