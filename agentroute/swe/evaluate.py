@@ -109,23 +109,22 @@ def fresh_checkout(task: SweTask) -> Iterator[Workspace]:
 def evaluate_patch(task: SweTask, patch: str) -> Evaluation:
     """Resolved when, after `patch` (tests and test-runner files dropped) and the task's test patch,
     every FAIL_TO_PASS and PASS_TO_PASS test passes."""
-    verdict = Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False)
     if not patch.strip():
-        return verdict.model_copy(update={"error": "empty patch"})
+        return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, error="empty patch")
     with fresh_checkout(task) as workspace:
         base_tops = {entry.name.split(".")[0] for entry in workspace.repo.iterdir()}
         model = filter_patch(patch, test_files=touched_paths(task.test_patch) or [], base_tops=base_tops)
-        verdict.dropped = model.dropped
+        verdict = Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, dropped=model.dropped)
         if (problem := workspace.apply(model.kept)) is not None:
             return verdict.model_copy(update={"error": f"patch does not apply: {problem}"})
-        verdict.patch_applied = True
         if (problem := workspace.apply(task.test_patch)) is not None:
-            return verdict.model_copy(update={"error": f"test patch does not apply after the model patch: {problem}"})
+            return verdict.model_copy(update={"patch_applied": True,
+                                              "error": f"test patch does not apply after the model patch: {problem}"})
         run = run_tests(workspace, task)
     forged = not run.passed and all(status == "PASSED" for status in run.statuses.values())
-    error = f"every test reported passing, but pytest exited with {run.exit_code}" if forged else None
     return verdict.model_copy(update={
-        "resolved": run.passed, "error": error,
+        "resolved": run.passed, "patch_applied": True,
+        "error": f"every test reported passing, but pytest exited with {run.exit_code}" if forged else None,
         "fail_to_pass": {test: run.statuses[test] for test in task.FAIL_TO_PASS},
         "pass_to_pass": {test: run.statuses[test] for test in task.PASS_TO_PASS}})
 
@@ -155,11 +154,10 @@ def validate_task(task: SweTask) -> Validation:
         if (problem := workspace.apply(task.patch)) is not None:
             return Validation(instance_id=task.instance_id, problems=[f"reference fix does not apply: {problem}"],
                               before=before)
-        after_run = run_tests(workspace, task)
-    after = after_run.statuses
+        after = run_tests(workspace, task)
     problems = [f"{test} passes before the fix" for test in task.FAIL_TO_PASS if before[test] == "PASSED"]
     problems += [f"{test} is {before[test]} before the fix" for test in task.PASS_TO_PASS if before[test] != "PASSED"]
-    problems += [f"{test} is {status} after the fix" for test, status in after.items() if status != "PASSED"]
-    if not problems and not after_run.passed:
-        problems.append(f"pytest exited with {after_run.exit_code} after the fix")
-    return Validation(instance_id=task.instance_id, problems=problems, before=before, after=after)
+    problems += [f"{test} is {status} after the fix" for test, status in after.statuses.items() if status != "PASSED"]
+    if not problems and not after.passed:
+        problems.append(f"pytest exited with {after.exit_code} after the fix")
+    return Validation(instance_id=task.instance_id, problems=problems, before=before, after=after.statuses)
