@@ -4,6 +4,7 @@ makes it resolve on an evaluator that trusts the patch, so the test fails if the
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,12 @@ def test_an_agent_that_plants_a_fake_pytest_ends_unresolved(tmp_path: Path, llm:
     assert row["outcome"] == "unresolved" and row["evaluation"]["dropped"] == ["pytest.py"]
     [prediction] = read_jsonl(out / "predictions.jsonl")
     assert "b/pytest.py" in prediction["model_patch"]  # the prediction is the model's whole patch
+
+
+def test_eval_names_the_dropped_paths(tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions.jsonl"
+    patch = attack(tmp_path, SEMVER, {"conftest.py": ALL_PASS_HOOK})
+    predictions.write_text(json.dumps({"instance_id": SEMVER.instance_id, "model_name_or_path": "m", "model_patch": patch}))
+    result = run_cli("eval", str(predictions), "--tasks", str(SUITE), env={"AGENTROUTE_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr
+    assert "resolved 0 of 1" in result.stdout and "dropped conftest.py" in result.stdout
