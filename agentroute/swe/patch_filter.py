@@ -77,7 +77,8 @@ def module_name(path: str) -> str | None:
 
 def touched_paths(file_diff: str) -> list[str] | None:
     """Every path `git apply` would create, change, delete or rename for this diff; None when git
-    cannot read it (the whole patch then fails to apply anyway)."""
+    finds no patch it can read in it (plain text, which applying ignores, or a broken diff, which
+    makes applying the whole patch fail: the same parser reads it then)."""
     with tempfile.TemporaryDirectory(prefix="agentroute-numstat-") as empty:  # no repository, no config to read
         result = subprocess.run(["git", "apply", "--numstat", "-z", "-"], input=file_diff.encode("utf-8", "surrogateescape"),
                                 cwd=empty, capture_output=True, env={"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1",
