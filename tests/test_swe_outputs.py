@@ -43,9 +43,9 @@ def test_a_result_line_lost_to_a_kill_never_duplicates_the_prediction(tmp_path: 
     (out / "results.jsonl").write_text("")
     again = run_cli(*args, env=env)
     assert again.returncode == 0, again.stderr
-    assert "repaired" in again.stdout and "2 of 2 tasks already have results" in again.stdout
-    assert len(llm.requests) == requests
     assert (out / "predictions.jsonl").read_text() == predictions
+    assert len(llm.requests) == requests
+    assert "repaired" in again.stdout and "2 of 2 tasks already have results" in again.stdout
     assert sorted(row["instance_id"] for row in read_jsonl(out / "results.jsonl")) == [task.instance_id for task in PAIR]
 
 
@@ -55,6 +55,7 @@ def test_a_cut_last_line_is_reported_and_repaired(tmp_path: Path, llm: FakeLLM) 
     whole = {name: (out / name).read_bytes() for name in ("results.jsonl", "predictions.jsonl")}
     for name, data in whole.items():
         (out / name).write_bytes(data[:-40])  # the last line torn in the middle
+    (out / "records").mkdir(exist_ok=True)
     (out / "records" / ".local__calc-1.json.x.tmp").write_text('{"instance_id": "local__ca')  # a killed record write
     again = run_cli(*args, env=env)
     assert again.returncode == 0, again.stderr
@@ -70,7 +71,7 @@ def test_a_results_file_of_an_older_agentroute_with_a_cut_last_line_resumes(tmp_
     args, env = run_pair(tmp_path, llm)
     out, requests = tmp_path / "out", len(llm.requests)
     results = (out / "results.jsonl").read_bytes()
-    shutil.rmtree(out / "records")
+    shutil.rmtree(out / "records", ignore_errors=True)
     (out / "results.jsonl").write_bytes(results[:-40])
     again = run_cli(*args, env=env)
     assert again.returncode == 0, again.stderr
@@ -83,7 +84,7 @@ def test_a_results_file_of_an_older_agentroute_with_a_cut_last_line_resumes(tmp_
 def test_a_corrupt_line_before_the_last_is_refused_and_nothing_is_rewritten(tmp_path: Path, llm: FakeLLM) -> None:
     args, env = run_pair(tmp_path, llm)
     out = tmp_path / "out"
-    shutil.rmtree(out / "records")
+    shutil.rmtree(out / "records", ignore_errors=True)
     corrupt = b"not json\n" + (out / "results.jsonl").read_bytes()
     (out / "results.jsonl").write_bytes(corrupt)
     assert_one_line_error(run_cli(*args, env=env), "results.jsonl:1: not a task result")
