@@ -107,6 +107,11 @@ def test_a_diff_smuggled_inside_another_file_diff_is_judged_by_what_git_would_wr
     assert filtered.dropped == ["semver/version.py", "conftest.py"] and filtered.kept == ""
 
 
+def test_a_patch_that_is_not_valid_unicode_is_unresolved_with_a_reason() -> None:
+    verdict = evaluate_patch(SEMVER, SEMVER.patch + "+\ud800\n")
+    assert not verdict.resolved and "not valid Unicode" in (verdict.error or "")
+
+
 @pytest.mark.parametrize("task", list(TASKS.values()), ids=list(TASKS))
 def test_the_reference_fix_still_resolves_every_suite_task(task) -> None:
     verdict = evaluate_patch(task, task.patch)

@@ -111,6 +111,9 @@ def evaluate_patch(task: SweTask, patch: str) -> Evaluation:
     every FAIL_TO_PASS and PASS_TO_PASS test passes."""
     if not patch.strip():
         return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, error="empty patch")
+    if patch.encode("utf-8", "replace").decode() != patch:
+        return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False,
+                          error="patch is not valid Unicode text (it holds a lone surrogate)")
     with fresh_checkout(task) as workspace:
         base_tops = {entry.name.split(".")[0] for entry in workspace.repo.iterdir()}
         model = filter_patch(patch, test_files=touched_paths(task.test_patch) or [], base_tops=base_tops)

@@ -80,9 +80,9 @@ def touched_paths(file_diff: str) -> list[str] | None:
     finds no patch it can read in it (plain text, which applying ignores, or a broken diff, which
     makes applying the whole patch fail: the same parser reads it then)."""
     with tempfile.TemporaryDirectory(prefix="agentroute-numstat-") as empty:  # no repository, no config to read
-        result = subprocess.run(["git", "apply", "--numstat", "-z", "-"], input=file_diff.encode("utf-8", "surrogateescape"),
-                                cwd=empty, capture_output=True, env={"PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1",
-                                                                     "HOME": empty})
+        result = subprocess.run(["git", "apply", "--numstat", "-z", "-"], input=file_diff.encode(), cwd=empty,
+                                capture_output=True, env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": empty,
+                                                          "GIT_CONFIG_NOSYSTEM": "1"})
     if result.returncode != 0:
         return None
     paths: list[str] = []
