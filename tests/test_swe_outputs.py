@@ -13,10 +13,14 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from cli import assert_one_line_error, run_cli
 from fakellm import FakeLLM
 from scripted_solver import ScriptedSolver
 from test_swe_agent import SEMVER, SUITE, TASKS, pool_file, read_jsonl
+
+from agentroute.errors import AgentRouteError
+from agentroute.swe.outputs import OutputDir, RunIdentity
 
 PAIR = [TASKS["local__calc-1"], TASKS["local__romans-1"]]
 
@@ -123,3 +127,15 @@ def test_a_kill_while_the_outputs_are_written_leaves_one_record_after_the_rerun(
     assert row["outcome"] == "resolved" and prediction["model_patch"] == row["patch"]
     assert json.loads((out / "records" / f"{SEMVER.instance_id}.json").read_text()) == row
     assert [json.loads(line)["kind"] for line in fifo.read_text().splitlines()].count("model") == 5  # the trace, whole
+
+
+def test_a_corrupt_record_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "records").mkdir(parents=True)
+    bad = out / "records" / "t-1.json"
+    bad.write_text('{"instance_id": "t-1"')
+    identity = RunIdentity(batch="b1", budget_usd=0.5, policy="cascade", pool="test", max_steps=3)
+    with OutputDir(out, identity, "agentroute-cascade") as output, \
+            pytest.raises(AgentRouteError, match=r"t-1\.json: not a task result; move it away"):
+        output.finished()
+    assert bad.read_text() == '{"instance_id": "t-1"' and not (out / "results.jsonl").exists()
