@@ -105,6 +105,8 @@ def test_a_test_that_prints_a_pass_line_is_still_a_failure(tmp_path: Path) -> No
     ("no tests", "FAIL_TO_PASS"),
     ("no repo", "repository snapshot"),
     ("dataset without checkout", "--checkout"),
+    ("lone surrogate", "problem_statement: not valid Unicode text"),
+    ("lone surrogate in a dataset row", "FAIL_TO_PASS[0]: not valid Unicode text"),
 ])
 def test_bad_task_input_is_one_config_error(tmp_path: Path, problem: str, expected: str) -> None:
     path = tmp_path / "nowhere"
@@ -125,9 +127,26 @@ def test_bad_task_input_is_one_config_error(tmp_path: Path, problem: str, expect
     elif problem == "dataset without checkout":
         path = tmp_path / "verified.jsonl"
         path.write_text("{}\n")
+    elif problem == "lone surrogate":
+        path = write_task(tmp_path)
+        (path / "task.json").write_text('{"instance_id": "t-1", "problem_statement": "x \\ud800", "FAIL_TO_PASS": ["t"]}')
+    elif problem == "lone surrogate in a dataset row":
+        path = tmp_path / "verified.jsonl"
+        path.write_text('{"instance_id": "t-1", "problem_statement": "x", "FAIL_TO_PASS": ["t\\udfff"]}\n')
+        (tmp_path / "t-1").mkdir()
     with pytest.raises(ConfigError) as error:
-        select_tasks(path)
+        select_tasks(path, checkout=tmp_path if problem.endswith("dataset row") else None)
     assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_lone_surrogate_in_task_json_is_one_error_line_for_each_command(tmp_path: Path) -> None:
+    task_dir = write_task(tmp_path)
+    (task_dir / "task.json").write_text('{"instance_id": "t-1", "problem_statement": "x", "FAIL_TO_PASS": ["t\\ud800"]}')
+    env = {"AGENTROUTE_HOME": str(tmp_path / "home"), "OPENAI_API_KEY": "x", "ANTHROPIC_API_KEY": "x", "GEMINI_API_KEY": "x"}
+    for command in (["validate"], ["run", "--budget", "0.1", "--out", str(tmp_path / "out")]):
+        result = run_cli(command[0], str(task_dir), *command[1:], env=env)
+        assert_one_line_error(result, "FAIL_TO_PASS[0]: not valid Unicode text (a lone surrogate '\\ud800' at character 1)")
+    assert not (tmp_path / "out").exists()
 
 
 def test_swe_bench_dataset_rows_run_from_a_checkout(tmp_path: Path) -> None:

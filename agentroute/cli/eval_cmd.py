@@ -52,6 +52,7 @@ def evaluate(
             fail(f"cannot run the SWE-bench harness here: {problem}; to score local tasks without Docker use --tasks DIR")
         raise typer.Exit(harness.run_harness(predictions, dataset=dataset, run_id=run_id, workers=workers))
 
+    from rich.markup import escape
     from rich.table import Table
 
     from agentroute.swe.evaluate import evaluate_patch
@@ -66,10 +67,12 @@ def evaluate(
     for task in selected:
         verdict = evaluate_patch(task, patches[task.instance_id])
         resolved += verdict.resolved
+        notes = [verdict.error] if verdict.error else []
+        notes += [f"dropped {', '.join(verdict.dropped)}"] if verdict.dropped else []
         table.add_row(task.instance_id, "yes" if verdict.resolved else "no",
                       f"{sum(s == 'PASSED' for s in verdict.fail_to_pass.values())}/{len(task.FAIL_TO_PASS)}",
                       f"{sum(s == 'PASSED' for s in verdict.pass_to_pass.values())}/{len(task.PASS_TO_PASS)}",
-                      verdict.error or "")
+                      escape("; ".join(notes)))
     console.print(table)
     console.print(f"resolved {resolved} of {len(selected)}")
 

@@ -10,7 +10,7 @@ import typer
 from agentroute.cli.output import console, fail
 
 if TYPE_CHECKING:
-    from agentroute.swe.runner import TaskResult
+    from agentroute.swe.outputs import TaskResult
 
 TaskArgument = Annotated[Path, typer.Argument(
     help="A task directory, a suite directory of tasks, or a SWE-bench dataset file (.json/.jsonl, with --checkout).")]
@@ -63,6 +63,7 @@ def run(
     keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
 ) -> None:
     """Run the routed coding agent on one task or a suite; writes predictions.jsonl (SWE-bench format)."""
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agentroute.budget import validate_cap
@@ -72,7 +73,8 @@ def run(
     from agentroute.policies import make_policy
     from agentroute.pool import load_pool
     from agentroute.swe.agent import AgentSettings
-    from agentroute.swe.runner import OutputDir, RunSettings, StepUpdate, run_tasks
+    from agentroute.swe.outputs import OutputDir
+    from agentroute.swe.runner import RunSettings, StepUpdate, run_tasks
     from agentroute.swe.task import select_tasks
     from agentroute.swe.sandbox import describe, resolve_layer
     from agentroute.swe.workspace import SandboxSettings
@@ -86,8 +88,10 @@ def run(
     settings = RunSettings(budget_usd=budget, policy=policy, workers=workers, use_seed=not no_seed,
                            agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
                                                sandbox=SandboxSettings(timeout=command_timeout)))
-    output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem, settings, pool)
+    output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem, settings.identity(pool), settings.model_name)
     done = output.finished()
+    for note in output.notes:
+        console.print(f"[yellow]repaired:[/] {escape(note)}")
     todo = [task for task in tasks if task.instance_id not in done]
     if done:
         console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")

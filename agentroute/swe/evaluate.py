@@ -1,5 +1,13 @@
 """Deciding a task the way SWE-bench does: fresh base, model patch, test patch, named tests.
 
+The evaluation never reuses the agent's workspace: it takes a fresh checkout of the base in a
+private directory, applies the model patch without its changes to tests and to the files that
+can replace or configure the test runner (agentroute/swe/patch_filter.py), applies the task's
+test patch, and runs the named tests with pytest isolated from the repository root (`python -I`,
+pytest imported before the root is put on `sys.path`), able to read only the checkout, the system
+and this Python (agentroute/swe/readjail.py). The test patch goes to git on stdin; no reference
+file is written anywhere.
+
 Also the validator that proves a task is sound: its FAIL_TO_PASS tests fail before the
 reference fix and pass after it, while its PASS_TO_PASS tests pass throughout.
 """
@@ -8,17 +16,28 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from pydantic import BaseModel
 
+from agentroute.swe.patch_filter import filter_patch, touched_paths
 from agentroute.swe.task import SweTask
-from agentroute.swe.workspace import SandboxSettings, Workspace, patched_files
+from agentroute.swe.workspace import SandboxSettings, Workspace
 
 # the summary that decides a task is at the end of pytest's output: the tail must hold it whole
 EVALUATION_SANDBOX = SandboxSettings(timeout=900, output_limit=16_000_000)
 _RESULT_LINE = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\s+(.+?)(?:\s+-\s.*)?$", re.MULTILINE)
 _SUMMARY = re.compile(r"^=+ short test summary info =+$", re.MULTILINE)
 MISSING = "MISSING"
+READJAIL = Path(__file__).with_name("readjail.py")
+PLAIN_PYTEST = "python -m pytest"
+# `python -m pytest` would import a `pytest.py` of the repository root; here pytest comes from the
+# interpreter's site-packages and the root goes on sys.path only after it is imported
+ISOLATED_PYTEST = "python -I -c 'import os, sys, pytest; sys.path.insert(0, os.getcwd()); sys.exit(pytest.main())'"
 
 
 def parse_statuses(output: str) -> dict[str, str]:
@@ -33,55 +52,84 @@ def parse_statuses(output: str) -> dict[str, str]:
     return statuses
 
 
-def run_tests(workspace: Workspace, task: SweTask) -> dict[str, str]:
-    """Run the task's tests in the workspace: test id → PASSED, FAILED, ERROR, … or MISSING."""
-    command = f"{task.test_cmd} {' '.join(shlex.quote(test) for test in task.tests)}"
+class TestsRun(BaseModel):
+    """What one run of a task's tests reported."""
+
+    __test__ = False  # not a pytest test class
+    statuses: dict[str, str]
+    exit_code: int | None
+
+    @property
+    def passed(self) -> bool:
+        """Every test passed, and pytest's exit code agrees (a forged summary does not set it)."""
+        return self.exit_code == 0 and all(status == "PASSED" for status in self.statuses.values())
+
+
+def test_command(task: SweTask) -> str:
+    """The task's test command with pytest isolated from the repository root, and its tests."""
+    command = task.test_cmd
+    if command == PLAIN_PYTEST or command.startswith(PLAIN_PYTEST + " "):
+        command = ISOLATED_PYTEST + command[len(PLAIN_PYTEST):]
+    return f"{command} {' '.join(shlex.quote(test) for test in task.tests)}"
+
+
+def run_tests(workspace: Workspace, task: SweTask) -> TestsRun:
+    """Run the task's tests in the workspace, able to read only it, the system and this Python:
+    test id → PASSED, FAILED, ERROR, … or MISSING."""
+    command = shlex.join([sys.executable, "-I", str(READJAIL), str(workspace.root), "bash", "-c", test_command(task)])
     result = workspace.run(command, timeout=EVALUATION_SANDBOX.timeout, output_limit=EVALUATION_SANDBOX.output_limit)
     reported = parse_statuses(result.output)
-    return {test: reported.get(test, MISSING) for test in task.tests}
+    return TestsRun(statuses={test: reported.get(test, MISSING) for test in task.tests}, exit_code=result.exit_code)
 
 
 class Evaluation(BaseModel):
-    """The verdict on one patch."""
+    """The verdict on one patch, with the model-patch paths the evaluator dropped."""
 
     instance_id: str
     resolved: bool
     patch_applied: bool
     error: str | None = None
+    dropped: list[str] = []
     fail_to_pass: dict[str, str] = {}
     pass_to_pass: dict[str, str] = {}
 
 
-def _prepare(task: SweTask) -> Workspace:
-    return Workspace.create(task.repo_dir, base_commit=task.base_commit, settings=EVALUATION_SANDBOX)
-
-
-def _apply_test_patch(workspace: Workspace, task: SweTask) -> str | None:
-    """Put the files the test patch touches back to the base, then apply it (as SWE-bench does)."""
-    workspace.restore(patched_files(task.test_patch))
-    return workspace.apply(task.test_patch)
+@contextmanager
+def fresh_checkout(task: SweTask) -> Iterator[Workspace]:
+    """The task's base in a new private directory (not the agent's workspace), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="agentroute-eval-") as parent:
+        workspace = Workspace.create(task.repo_dir, base_commit=task.base_commit, settings=EVALUATION_SANDBOX,
+                                     parent=Path(parent))
+        try:
+            yield workspace
+        finally:
+            workspace.remove()
 
 
 def evaluate_patch(task: SweTask, patch: str) -> Evaluation:
-    """Resolved when, after `patch` and the task's test patch, every FAIL_TO_PASS and PASS_TO_PASS test passes."""
+    """Resolved when, after `patch` (tests and test-runner files dropped) and the task's test patch,
+    every FAIL_TO_PASS and PASS_TO_PASS test passes."""
     if not patch.strip():
         return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, error="empty patch")
-    workspace = _prepare(task)
-    try:
-        if (problem := workspace.apply(patch)) is not None:
-            return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False,
-                              error=f"patch does not apply: {problem}")
-        if (problem := _apply_test_patch(workspace, task)) is not None:
-            return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=True,
-                              error=f"test patch does not apply after the model patch: {problem}")
-        statuses = run_tests(workspace, task)
-    finally:
-        workspace.remove()
-    fail_to_pass = {test: statuses[test] for test in task.FAIL_TO_PASS}
-    pass_to_pass = {test: statuses[test] for test in task.PASS_TO_PASS}
-    resolved = all(status == "PASSED" for status in statuses.values())
-    return Evaluation(instance_id=task.instance_id, resolved=resolved, patch_applied=True,
-                      fail_to_pass=fail_to_pass, pass_to_pass=pass_to_pass)
+    if patch.encode("utf-8", "replace").decode() != patch:
+        return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False,
+                          error="patch is not valid Unicode text (it holds a lone surrogate)")
+    with fresh_checkout(task) as workspace:
+        base_tops = {entry.name.split(".")[0] for entry in workspace.repo.iterdir()}
+        model = filter_patch(patch, test_files=touched_paths(task.test_patch) or [], base_tops=base_tops)
+        verdict = Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, dropped=model.dropped)
+        if (problem := workspace.apply(model.kept)) is not None:
+            return verdict.model_copy(update={"error": f"patch does not apply: {problem}"})
+        if (problem := workspace.apply(task.test_patch)) is not None:
+            return verdict.model_copy(update={"patch_applied": True,
+                                              "error": f"test patch does not apply after the model patch: {problem}"})
+        run = run_tests(workspace, task)
+    forged = not run.passed and all(status == "PASSED" for status in run.statuses.values())
+    return verdict.model_copy(update={
+        "resolved": run.passed, "patch_applied": True,
+        "error": f"every test reported passing, but pytest exited with {run.exit_code}" if forged else None,
+        "fail_to_pass": {test: run.statuses[test] for test in task.FAIL_TO_PASS},
+        "pass_to_pass": {test: run.statuses[test] for test in task.PASS_TO_PASS}})
 
 
 class Validation(BaseModel):
@@ -102,18 +150,17 @@ def validate_task(task: SweTask) -> Validation:
     """Prove FAIL_TO_PASS fails before the reference fix and everything passes after it."""
     if not task.patch.strip():
         return Validation(instance_id=task.instance_id, problems=["no reference fix (gold.patch / patch)"])
-    workspace = _prepare(task)
-    try:
+    with fresh_checkout(task) as workspace:
         if (problem := workspace.apply(task.test_patch)) is not None:
             return Validation(instance_id=task.instance_id, problems=[f"test patch does not apply: {problem}"])
-        before = run_tests(workspace, task)
+        before = run_tests(workspace, task).statuses
         if (problem := workspace.apply(task.patch)) is not None:
             return Validation(instance_id=task.instance_id, problems=[f"reference fix does not apply: {problem}"],
                               before=before)
         after = run_tests(workspace, task)
-    finally:
-        workspace.remove()
     problems = [f"{test} passes before the fix" for test in task.FAIL_TO_PASS if before[test] == "PASSED"]
     problems += [f"{test} is {before[test]} before the fix" for test in task.PASS_TO_PASS if before[test] != "PASSED"]
-    problems += [f"{test} is {status} after the fix" for test, status in after.items() if status != "PASSED"]
-    return Validation(instance_id=task.instance_id, problems=problems, before=before, after=after)
+    problems += [f"{test} is {status} after the fix" for test, status in after.statuses.items() if status != "PASSED"]
+    if not problems and not after.passed:
+        problems.append(f"pytest exited with {after.exit_code} after the fix")
+    return Validation(instance_id=task.instance_id, problems=problems, before=before, after=after.statuses)

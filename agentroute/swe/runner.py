@@ -1,17 +1,15 @@
 """Run SWE-style tasks through the routed agent: one budget, router and trace per task, N at a time.
 
-Everything a run produces lands in its output directory as each task ends (appended and flushed,
-so a crash loses no finished task): `predictions.jsonl` in SWE-bench's format, `results.jsonl`
+Everything a run produces lands in its output directory as each task ends, one atomic record per
+task (agentroute/swe/outputs.py): `predictions.jsonl` in SWE-bench's format, `results.jsonl`
 (outcome, spend, steps, tier mix, evaluation), and `traces/<instance_id>.jsonl` (the decision
 trace; also in the trace store under the run id). Re-running into the same directory skips the
-tasks already in `results.jsonl` and continues an interrupted task from its SQLite checkpoint
-under the same run id, so its spend (restored from the trace store) stays under one budget.
+finished tasks and continues an interrupted task from its SQLite checkpoint under the same run
+id, so its spend (restored from the trace store) stays under one budget.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import threading
 import time
 import uuid
@@ -19,22 +17,20 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field
 
 from agentroute.app import AgentRoute
 from agentroute.config_files import error_line
-from agentroute.errors import AgentRouteError, ConfigError
 from agentroute.policies import DEFAULT_POLICY
 from agentroute.pool import Pool
 from agentroute.router import RouterSettings
 from agentroute.swe.agent import AgentSettings, TaskInterrupted, build_agent
+from agentroute.swe.outputs import Outcome, OutputDir, RunIdentity, TaskResult
 from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import Workspace
 from agentroute.trace import TraceRecord, TraceStore
-
-Outcome = Literal["resolved", "unresolved", "budget_exhausted", "step_limit", "error"]
 
 
 class RunSettings(BaseModel):
@@ -52,28 +48,10 @@ class RunSettings(BaseModel):
         """SWE-bench's model_name_or_path for these predictions."""
         return f"agentroute-{self.policy.replace(':', '-')}"
 
-
-class TaskResult(BaseModel):
-    """How one task ended and what it cost."""
-
-    instance_id: str
-    run_id: str
-    outcome: Outcome
-    spent_usd: float
-    cap_usd: float
-    steps: int
-    tier_calls: dict[str, int]
-    seconds: float
-    patch: str = ""
-    error: str | None = None
-    evaluation: dict[str, Any] | None = None
-    workspace: str | None = None  # kept only with AgentSettings.keep_workspace (--keep-workspaces)
-
-    @computed_field
-    @property
-    def calls(self) -> int:
-        """Billed model calls (all tiers)."""
-        return sum(self.tier_calls.values())
+    def identity(self, pool: Pool) -> RunIdentity:
+        """What a re-run into the same output directory must repeat (with a fresh batch id)."""
+        return RunIdentity(batch=uuid.uuid4().hex[:8], budget_usd=self.budget_usd, policy=self.policy,
+                           pool=pool.source, max_steps=self.agent.max_steps)
 
 
 class StepUpdate(BaseModel):
@@ -88,96 +66,6 @@ class StepUpdate(BaseModel):
 
 
 Progress = Callable[[StepUpdate], None]
-
-
-class RunIdentity(BaseModel):
-    """What a re-run into the same output directory must repeat to continue its runs."""
-
-    batch: str
-    budget_usd: float
-    policy: str
-    pool: str
-    max_steps: int
-
-
-class OutputDir:
-    """The run's output files, appended one finished task at a time (thread-safe).
-
-    One process at a time: it holds an exclusive lock on the directory until `close`. Its
-    `run.json` fixes the batch id (run ids are swe-<batch>-<instance_id>) and the options a
-    re-run must repeat, so a continued task keeps one budget."""
-
-    def __init__(self, path: Path, settings: RunSettings, pool: Pool) -> None:
-        if path.exists() and not path.is_dir():
-            raise ConfigError(f"output directory {path} is a file")
-        self.path = path
-        self.traces = path / "traces"
-        self.predictions = path / "predictions.jsonl"
-        self.results = path / "results.jsonl"
-        self._lock = threading.Lock()
-        try:
-            self.traces.mkdir(parents=True, exist_ok=True)
-            self._held = (path / "lock").open("w")
-        except OSError as error:
-            raise ConfigError(f"cannot write to output directory {path}: {error.strerror}") from None
-        try:
-            fcntl.flock(self._held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._held.close()
-            raise ConfigError(f"another agentroute run is writing to {path}; wait for it or use another --out") from None
-        self.identity = self._identity(settings, pool)
-        self.batch = self.identity.batch
-
-    def _identity(self, settings: RunSettings, pool: Pool) -> RunIdentity:
-        wanted = RunIdentity(batch=uuid.uuid4().hex[:8], budget_usd=settings.budget_usd, policy=settings.policy,
-                             pool=pool.source, max_steps=settings.agent.max_steps)
-        saved_file = self.path / "run.json"
-        if not saved_file.exists():
-            saved_file.write_text(wanted.model_dump_json(indent=2))
-            return wanted
-        try:
-            saved = RunIdentity.model_validate_json(saved_file.read_text())
-        except ValueError:
-            raise ConfigError(f"{saved_file} is not an agentroute run file; use another --out") from None
-        differ = [name for name in ("budget_usd", "policy", "pool", "max_steps") if getattr(saved, name) != getattr(wanted, name)]
-        if differ:
-            was = ", ".join(f"{name}={getattr(saved, name)}" for name in differ)
-            raise ConfigError(f"{self.path} continues a run started with {was}; repeat those options or use another --out")
-        return saved
-
-    def close(self) -> None:
-        """Release the directory."""
-        self._held.close()
-
-    def __enter__(self) -> OutputDir:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def finished(self) -> dict[str, TaskResult]:
-        """Results already written (a corrupt line is an error: the file is never rewritten here)."""
-        if not self.results.exists():
-            return {}
-        done = {}
-        for number, line in enumerate(self.results.read_text().splitlines(), start=1):
-            if line.strip():
-                try:
-                    result = TaskResult.model_validate_json(line)
-                except ValueError:
-                    raise AgentRouteError(f"{self.results}:{number}: not a task result; use another --out") from None
-                done[result.instance_id] = result
-        return done
-
-    def write(self, result: TaskResult, model_name: str, store: TraceStore) -> None:
-        """Append the task's prediction and result, and export its decision trace."""
-        prediction = {"instance_id": result.instance_id, "model_name_or_path": model_name, "model_patch": result.patch}
-        with self._lock:
-            store.export_jsonl(result.run_id, self.traces / f"{result.instance_id}.jsonl")
-            for path, line in ((self.predictions, json.dumps(prediction)), (self.results, result.model_dump_json())):
-                with path.open("a") as handle:
-                    handle.write(line + "\n")
-                    handle.flush()
 
 
 def _tier_calls(records: list[TraceRecord]) -> dict[str, int]:
@@ -255,7 +143,7 @@ def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: Outp
     def one(task: SweTask) -> TaskResult:
         result = run_task(task, pool, settings, store=store, memory=memory, checkpointer=checkpointer,
                           batch=out.batch, progress=progress, stop=stop)
-        out.write(result, settings.model_name, store)
+        out.write(result, store)
         return result
 
     with ThreadPoolExecutor(max_workers=settings.workers) as executor:

@@ -60,7 +60,25 @@ class SweTask(BaseModel):
         return [*self.FAIL_TO_PASS, *self.PASS_TO_PASS]
 
 
+def _check_unicode(value: Any, source: str, where: str = "") -> None:
+    """Text that cannot be written as UTF-8 (a lone surrogate such as "\\ud800") is a ConfigError."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ConfigError(f"{source}: {where or '(top level)'}: not valid Unicode text "
+                              f"(a lone surrogate {value[error.start]!r} at character {error.start})") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_unicode(key, source, where)
+            _check_unicode(item, source, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_unicode(item, source, f"{where}[{index}]")
+
+
 def _validated(raw: dict[str, Any], source: str) -> SweTask:
+    _check_unicode(raw, source)
     try:
         return SweTask.model_validate(raw)
     except ValidationError as error:
