@@ -4,9 +4,9 @@ The evaluation never reuses the agent's workspace: it takes a fresh checkout of 
 private directory, applies the model patch without its changes to tests and to the files that
 can replace or configure the test runner (agentroute/swe/patch_filter.py), applies the task's
 test patch, and runs the named tests with pytest isolated from the repository root (`python -I`,
-pytest imported before the root is put on `sys.path`), able to read only the checkout, the system
-and this Python (agentroute/swe/readjail.py). The test patch goes to git on stdin; no reference
-file is written anywhere.
+pytest imported before the root is put on `sys.path`), in the task sandbox, which shows a command
+only its checkout and read-only system files (agentroute/swe/sandbox.py). The test patch goes to
+git on stdin; no reference file is written anywhere.
 
 Also the validator that proves a task is sound: its FAIL_TO_PASS tests fail before the
 reference fix and pass after it, while its PASS_TO_PASS tests pass throughout.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +32,6 @@ EVALUATION_SANDBOX = SandboxSettings(timeout=900, output_limit=16_000_000)
 _RESULT_LINE = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\s+(.+?)(?:\s+-\s.*)?$", re.MULTILINE)
 _SUMMARY = re.compile(r"^=+ short test summary info =+$", re.MULTILINE)
 MISSING = "MISSING"
-READJAIL = Path(__file__).with_name("readjail.py")
 PLAIN_PYTEST = "python -m pytest"
 # `python -m pytest` would import a `pytest.py` of the repository root; here pytest comes from the
 # interpreter's site-packages and the root goes on sys.path only after it is imported
@@ -74,10 +72,8 @@ def test_command(task: SweTask) -> str:
 
 
 def run_tests(workspace: Workspace, task: SweTask) -> TestsRun:
-    """Run the task's tests in the workspace, able to read only it, the system and this Python:
-    test id → PASSED, FAILED, ERROR, … or MISSING."""
-    command = shlex.join([sys.executable, "-I", str(READJAIL), str(workspace.root), "bash", "-c", test_command(task)])
-    result = workspace.run(command, timeout=EVALUATION_SANDBOX.timeout, output_limit=EVALUATION_SANDBOX.output_limit)
+    """Run the task's tests in the workspace's sandbox: test id → PASSED, FAILED, ERROR, … or MISSING."""
+    result = workspace.run(test_command(task), timeout=EVALUATION_SANDBOX.timeout, output_limit=EVALUATION_SANDBOX.output_limit)
     reported = parse_statuses(result.output)
     return TestsRun(statuses={test: reported.get(test, MISSING) for test in task.tests}, exit_code=result.exit_code)
 
