@@ -108,7 +108,8 @@ def test_routed_chat_model_in_a_hand_built_tool_loop(llm: FakeLLM, pool: Pool, t
 
 
 def test_middleware_routes_every_request_of_an_unchanged_agent(llm: FakeLLM, pool: Pool, tmp_path: Path) -> None:
-    agentroute = AgentRoute(pool=pool, budget_usd=1.0, store=tmp_path / "runs.sqlite", settings=FAST)
+    # the hand-set policy, whose escalation this episode shows (see the test above)
+    agentroute = AgentRoute(pool=pool, policy="budget-aware", budget_usd=1.0, store=tmp_path / "runs.sqlite", settings=FAST)
     enqueue_episode(llm)
     unrouted = ChatLiteLLM(model="openai/unrouted", api_base=llm.base_url, api_key="test")
     agent = create_agent(unrouted, tools=[scripted_bash([out for _, out in FAILING_EPISODE])],
