@@ -19,7 +19,8 @@ from agentroute.policies import DEFAULT_POLICY, make_policy
 from agentroute.policies.learned import train_step_model
 from agentroute.policies.sufficiency import SufficiencyModel
 from agentroute.pool import Pool, load_pool
-from agentroute.router import Router, RouterSettings
+from agentroute.router import Router
+from agentroute.router_settings import RouterSettings
 from agentroute.trace import RunInfo, TraceStore
 
 if TYPE_CHECKING:

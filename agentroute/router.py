@@ -12,68 +12,33 @@ A reported cost above the reserve is an overrun: flagged on the trace and the ru
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
 from agentroute.config_files import error_line
 from agentroute.context import StepContext
-from agentroute.errors import AllModelsFailed, BadReply, BudgetExhausted, BudgetOverrun, ConfigError, DeadlineExceeded
+from agentroute.errors import AllModelsFailed, BudgetExhausted, BudgetOverrun, DeadlineExceeded
 from agentroute.money import usd
 from agentroute.policies.base import Decision, Feedback, Policy
 from agentroute.pool import Model, Pool, Tier
 from agentroute.prompt_tokens import PROMPT_TOKENS
+from agentroute.provider_call import litellm_call, run_within
+from agentroute.router_settings import RouterSettings
 from agentroute.signals import extract_signals
 from agentroute.trace import TraceRecord, TraceStore
 from agentroute.transient import is_transient, may_be_billed
-from agentroute.usage import Usage, usage_from_openai
+from agentroute.usage import Usage
 
 Result = TypeVar("Result")
 Invoke = Callable[[Model, int], Result]
-
-MIN_PROMPT_MARGIN = 1.1
-MIN_PROMPT_SLACK_TOKENS = 32
-
-
-class RouterSettings(BaseModel):
-    """Knobs of the call loop. Defaults suit real providers; tests shrink the waits.
-
-    `timeout` bounds each read from the provider; `deadline` bounds one whole call (every retry
-    and fallback) in wall-clock seconds. The prompt reserve is counted tokens × `prompt_margin`
-    + `prompt_slack_tokens`, never below MIN_PROMPT_MARGIN / MIN_PROMPT_SLACK_TOKENS.
-    """
-
-    max_tokens: int = Field(default=4096, gt=0)
-    min_max_tokens: int = Field(default=256, gt=0)
-    prompt_margin: float = Field(default=1.2, allow_inf_nan=False)
-    prompt_slack_tokens: int = 64
-    tool_overhead_tokens: int = Field(default=512, ge=0)
-    attempts_per_model: int = Field(default=3, ge=1)
-    backoff_initial: float = Field(default=0.5, ge=0)
-    backoff_max: float = Field(default=8.0, ge=0)
-    timeout: float = Field(default=120.0, gt=0)
-    deadline: float = Field(default=600.0, gt=0, allow_inf_nan=False)
-    tier_changes: int = Field(default=1, ge=0)
-    expected_steps: int = Field(default=30, gt=0)
-
-    @model_validator(mode="after")
-    def _keeps_the_safety_margin(self) -> RouterSettings:
-        if self.prompt_margin < MIN_PROMPT_MARGIN or self.prompt_slack_tokens < MIN_PROMPT_SLACK_TOKENS:
-            raise ConfigError(
-                f"router settings: prompt_margin must be ≥ {MIN_PROMPT_MARGIN} and prompt_slack_tokens ≥ "
-                f"{MIN_PROMPT_SLACK_TOKENS} (got {self.prompt_margin} and {self.prompt_slack_tokens}): the reserve "
-                f"must cover a provider that counts more prompt tokens than litellm's counter")
-        return self
-
 
 class Plan(BaseModel):
     """The budget-fitted version of a decision: the tier and max_tokens actually used."""
@@ -85,29 +50,6 @@ class Plan(BaseModel):
 
 class _NoFit(Exception):
     """The reserve for this attempt no longer fits the budget."""
-
-
-def run_within(seconds: float, function: Callable[[], Result]) -> Result:
-    """`function()` in a worker thread, waited for at most `seconds` (a provider trickling bytes
-    resets per-read timeouts, not this one). A late call is abandoned: DeadlineExceeded."""
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-    context = contextvars.copy_context()
-
-    def work() -> None:
-        try:
-            outcome["result"] = context.run(function)
-        except BaseException as error:  # handed to the waiting thread
-            outcome["error"] = error
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="agentroute-call", daemon=True).start()
-    if not done.wait(max(0.0, seconds)):
-        raise DeadlineExceeded(f"no reply before the call's deadline ({seconds:.1f}s left when it started)")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
 
 
 class Router:
@@ -481,27 +423,9 @@ class Router:
         as an iterator; usage is what the provider sent (asked for with
         `stream_options.include_usage`), never litellm's own estimate, else the reserve is billed.
         """
-        from agentroute._litellm import load_litellm
-
-        litellm = load_litellm()
         stream = bool(litellm_kwargs.get("stream"))
-        if stream:
-            litellm_kwargs.setdefault("stream_options", {"include_usage": True})
-
-        def invoke(model: Model, limit: int) -> Any:
-            response = litellm.completion(
-                model=model.id, messages=list(messages), tools=list(tools) if tools else None,
-                max_tokens=limit, timeout=self.settings.timeout, num_retries=0,
-                **connection_kwargs(model), **litellm_kwargs,
-            )
-            if not stream:
-                return response
-            chunks = list(response)
-            sent = [chunk.usage for chunk in response.chunks if getattr(chunk, "usage", None) is not None]
-            return StreamedReply(chunks=chunks, usage=sent[-1] if sent else None)
-
-        result = self.call(messages, invoke, stream_usage if stream else reply_usage,
-                           tools=tools, node=node, max_tokens=max_tokens)
+        invoke, usage_of = litellm_call(messages, tools, self.settings.timeout, litellm_kwargs)
+        result = self.call(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens)
         return iter(result.chunks) if stream else result
 
     def finish(self, outcome: str) -> None:
@@ -510,38 +434,3 @@ class Router:
         self.policy.finish(outcome)
         if self.store is not None:
             self.store.finish_run(self.run_id, outcome)
-
-
-def reply_usage(response: Any) -> Usage:
-    """Usage of a litellm reply; a reply without choices is a BadReply (billed at the reserve)."""
-    if not response.choices:
-        raise BadReply("the reply has no choices")
-    return usage_from_openai(response.get("usage"))
-
-
-class StreamedReply(BaseModel):
-    """A streamed reply read to its end: its chunks and the usage the provider itself sent."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    chunks: list[Any]
-    usage: Any = None
-
-
-def stream_usage(reply: StreamedReply) -> Usage:
-    """Usage of a streamed reply (absent → billed at the reserve); no choices is a BadReply."""
-    if not any(chunk.choices for chunk in reply.chunks):
-        raise BadReply("the stream sent no choices")
-    return usage_from_openai(reply.usage)
-
-
-def connection_kwargs(model: Model) -> dict[str, Any]:
-    """api_base / api_key for a model whose config sets them."""
-    kwargs: dict[str, Any] = {}
-    if model.api_base:
-        kwargs["api_base"] = model.api_base
-    if model.api_key_env:
-        kwargs["api_key"] = os.environ.get(model.api_key_env, "")
-    elif model.api_base:
-        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
-    return kwargs

@@ -30,7 +30,9 @@ from agentroute._litellm import load_litellm
 from agentroute.errors import AllModelsFailed, BudgetExhausted, BudgetOverrun
 from agentroute.policies import make_policy
 from agentroute.pool import Model, Pool, parse_pool_text, resolve_pool
-from agentroute.router import Router, RouterSettings, reply_usage
+from agentroute.provider_call import reply_usage
+from agentroute.router import Router
+from agentroute.router_settings import RouterSettings
 from agentroute.trace import TraceStore
 
 POOL = """

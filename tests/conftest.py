@@ -13,7 +13,7 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 from fakellm import FakeLLM  # noqa: E402
 
 from agentroute.pool import Pool, parse_pool_text, resolve_pool  # noqa: E402
-from agentroute.router import RouterSettings  # noqa: E402
+from agentroute.router_settings import RouterSettings  # noqa: E402
 
 # Three tiers on the fake server; the middle tier has a fallback model. Prices per 1M tokens.
 POOL_TOML = """

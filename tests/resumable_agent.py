@@ -21,7 +21,7 @@ from langchain_litellm import ChatLiteLLM
 
 from agentroute.app import AgentRoute
 from agentroute.integrations.supervisor import sqlite_checkpointer
-from agentroute.router import RouterSettings
+from agentroute.router_settings import RouterSettings
 
 base_url, home, door, mode = sys.argv[1:5]
 

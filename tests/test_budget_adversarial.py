@@ -17,7 +17,8 @@ from agentroute.app import AgentRoute
 from agentroute.errors import AllModelsFailed, BudgetOverrun, ConfigError
 from agentroute.policies import make_policy
 from agentroute.pool import Pool
-from agentroute.router import Router, RouterSettings
+from agentroute.router import Router
+from agentroute.router_settings import RouterSettings
 from agentroute.trace import TraceStore
 
 MESSAGES = [{"role": "user", "content": "Summarise the failing test output."}]

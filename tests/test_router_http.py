@@ -12,7 +12,8 @@ from fakellm import FakeLLM, Reply
 from agentroute.errors import AllModelsFailed, BudgetExhausted
 from agentroute.policies import make_policy
 from agentroute.pool import Pool
-from agentroute.router import Router, RouterSettings
+from agentroute.router import Router
+from agentroute.router_settings import RouterSettings
 from agentroute.trace import TraceStore
 
 MESSAGES = [{"role": "user", "content": "Summarise the failing test output."}]

@@ -31,7 +31,8 @@ UrlOption = Annotated[
 
 
 def _open(path: Path | None, url: str | None, *, create: bool = False, read_only: bool = False) -> ExperienceMemory:
-    from agentroute.memory.store import ExperienceMemory, where_memory_lives
+    from agentroute.memory.slots import where_memory_lives
+    from agentroute.memory.store import ExperienceMemory
 
     directory, _ = where_memory_lives(path, url)
     if directory is not None and not create and not directory.is_dir():
@@ -83,9 +84,9 @@ def import_(
     A TwinRouterBench-format file (rows with `messages` and `target_tier`) becomes labeled
     experiences: each row, one per tier, sufficient iff the tier ≥ its label. The learned policy
     fits on them (with its shipped seed) the next time it starts with this memory."""
+    from agentroute.memory.jsonl import read_jsonl
     from agentroute.memory.labeled import is_labeled_file, labeled_experiences
     from agentroute.policies.sufficiency import LEVELS
-    from agentroute.memory.store import read_jsonl
     from agentroute.twin.records import load_bank
 
     labeled = is_labeled_file(file)

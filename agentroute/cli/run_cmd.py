@@ -99,7 +99,8 @@ def run(
         console.print(describe("bwrap"), highlight=False)
     experience = None
     if not no_memory:
-        from agentroute.memory.store import ExperienceMemory, where_memory_lives
+        from agentroute.memory.slots import where_memory_lives
+        from agentroute.memory.store import ExperienceMemory
 
         path, url = where_memory_lives(memory, None)
         experience = ExperienceMemory(path, url=url)

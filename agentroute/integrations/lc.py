@@ -13,7 +13,7 @@ from langchain_litellm.chat_models.litellm import _convert_message_to_dict
 from agentroute.budget import BudgetSnapshot
 from agentroute.errors import BudgetExhausted
 from agentroute.pool import Model
-from agentroute.router import connection_kwargs
+from agentroute.provider_call import connection_kwargs
 
 
 def openai_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 Where it lives: an embedded Chroma store in a directory (`path`, default `$AGENTROUTE_MEMORY` or
 `./memory/chroma`), or a Chroma server (`url`, default `$AGENTROUTE_MEMORY_URL`) so several
-machines share one memory. Telemetry is off; embeddings come from our offline hashing embedder
+machines share one memory; slots.py resolves it and keeps the process's Chroma handles. Telemetry is off; embeddings come from our offline hashing embedder
 unless another embedding function is passed (Chroma's default would download a model).
 
 Beside Chroma, a SQLite side index (see `index.py`) keeps each record's outcome and the running
@@ -41,149 +41,29 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlparse
 
-import chromadb
 import httpx
-from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
-from chromadb.config import Settings
 from chromadb.errors import ChromaError
-from pydantic import ValidationError
 
-from agentroute.config_files import error_line, one_line
+from agentroute.config_files import error_line
 from agentroute.embedding import HashingEmbeddingFunction
 from agentroute.errors import AgentRouteError
 from agentroute.memory.codec import IndexRow, from_chroma, row_from_metadata, row_of, to_metadata
 from agentroute.memory.errors import MemoryDamaged, MemoryUnavailable
 from agentroute.memory.evidence import combine
-from agentroute.memory.index import SideIndex
-from agentroute.memory.lock import StoreLock
+from agentroute.memory.jsonl import read_jsonl
 from agentroute.memory.records import Evidence, Experience, MemoryStats
+from agentroute.memory.slots import Home, Slot, embedded_slot, forget_slot, where_memory_lives
 
-DEFAULT_PATH = Path("memory") / "chroma"
 BATCH = 5000
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule; also a safe file name
 _STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError, httpx.TransportError)  # the last: a server gone
-
-
-class _Home:
-    """One Chroma client for a store directory (shared by this process), a server (per memory), or
-    this process only (`url` None and `path` None: Chroma's in-memory client, nothing on disk)."""
-
-    def __init__(self, path: Path | None, url: str | None) -> None:
-        self.path = path
-        self.url = url
-        self.lock = StoreLock(None if path is None else path / "agentroute.lock")
-        self.epoch = 0
-        with self.lock.exclusive():  # two processes creating one new store must not race
-            self.client = self._connect()
-
-    def _connect(self) -> ClientAPI:
-        settings = Settings(anonymized_telemetry=False)
-        if self.path is not None:
-            return chromadb.PersistentClient(path=str(self.path), settings=settings)
-        if self.url is None:
-            return chromadb.EphemeralClient(settings=settings)
-        parsed = urlparse(self.url or "")
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise AgentRouteError(f"memory url must look like http://host:8000, got {self.url!r}")
-        return chromadb.HttpClient(
-            host=parsed.hostname, port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-            ssl=parsed.scheme == "https", settings=settings,
-        )
-
-    def reopen(self) -> None:
-        """Drop this process's cached Chroma state and load the store again from disk."""
-        self.client.close()
-        self.client = self._connect()
-        self.epoch += 1
-
-
-class _Slot:
-    """One collection of a home: its side index, its Chroma handle and the generation last seen.
-    A read-only slot works on an in-memory copy of the side index and never writes the file."""
-
-    def __init__(self, home: _Home, name: str, *, read_only: bool = False) -> None:
-        self.home = home
-        self.name = name
-        self.read_only = read_only
-        file = None if home.path is None else home.path / f"agentroute-{name}.sqlite3"
-        with home.lock.exclusive():  # no write of another process half seen
-            if file is None:
-                self.side = SideIndex(None)
-            elif read_only:
-                self.side = SideIndex.snapshot(file) or SideIndex(None)
-            else:
-                self.side = SideIndex.repaired(file)
-        self.chroma: Collection | None = None
-        self.epoch = -1
-        self.seen = -1
-
-
-_HOMES: dict[Path, _Home] = {}
-_SLOTS: dict[tuple[Path, str], _Slot] = {}
-_REGISTRY = threading.Lock()
-
-
-def _embedded_slot(path: Path, name: str, read_only: bool) -> _Slot:
-    with _REGISTRY:
-        if path.is_dir():
-            _refuse_lost_chroma(path)
-        if not read_only:
-            return _registered_slot(path, name)
-        if not (path / "chroma.sqlite3").is_file():
-            raise MemoryUnavailable(f"no experience memory at {path}")
-        if path not in _HOMES:
-            _HOMES[path] = _Home(path, None)
-        return _Slot(_HOMES[path], name, read_only=True)
-
-
-def _refuse_lost_chroma(path: Path) -> None:
-    """Before Chroma opens a directory (and would start an empty store there): refuse when its
-    chroma.sqlite3 is missing or empty while a side index still lists records (or is unreadable)."""
-    chroma_file = path / "chroma.sqlite3"
-    if chroma_file.is_file() and chroma_file.stat().st_size > 0:
-        return
-    for side_file in sorted(path.glob("agentroute-*.sqlite3")):
-        side = SideIndex.snapshot(side_file)
-        listed = None if side is None else side.count()
-        if listed != 0:
-            state = "empty" if chroma_file.exists() else "missing"
-            lists = "is unreadable" if listed is None else f"lists {listed} records"
-            raise MemoryDamaged(f"experience memory at {path} is damaged: chroma.sqlite3 is {state} but the side index "
-                                f"{side_file.name} {lists}; nothing was changed: restore chroma.sqlite3 from a backup, "
-                                f"or delete {side_file.name} to start an empty memory")
-
-
-def _registered_slot(path: Path, name: str) -> _Slot:
-    if path.is_file():
-        raise AgentRouteError(f"experience memory path {path} is a file, not a directory")
-    if not path.exists():  # removed since this process opened it: forget the old handles
-        _HOMES.pop(path, None)
-        for key in [key for key in _SLOTS if key[0] == path]:
-            del _SLOTS[key]
-    path.mkdir(parents=True, exist_ok=True)
-    if path not in _HOMES:
-        _HOMES[path] = _Home(path, None)
-    if (path, name) not in _SLOTS:
-        _SLOTS[(path, name)] = _Slot(_HOMES[path], name)
-    return _SLOTS[(path, name)]
-
-
-def where_memory_lives(path: str | Path | None, url: str | None) -> tuple[Path | None, str | None]:
-    """(store directory, None) or (None, server URL): the arguments, else $AGENTROUTE_MEMORY_URL,
-    else $AGENTROUTE_MEMORY, else ./memory/chroma."""
-    url = url if url is not None else os.environ.get("AGENTROUTE_MEMORY_URL") or None
-    if url:
-        return None, url
-    return Path(path or os.environ.get("AGENTROUTE_MEMORY") or DEFAULT_PATH).resolve(), None
 
 
 class ExperienceMemory:
@@ -224,15 +104,13 @@ class ExperienceMemory:
         self.read_only = read_only
         self.embedding_function = embedding_function or HashingEmbeddingFunction()
         with self._errors("cannot open"):
-            self._slot = (_Slot(_Home(None, self.url), collection, read_only=read_only) if self.path is None
-                          else _embedded_slot(self.path, collection, read_only))
+            self._slot = (Slot(Home(None, self.url), collection, read_only=read_only) if self.path is None
+                          else embedded_slot(self.path, collection, read_only))
             try:
                 with self._slot.home.lock.exclusive():
                     self._catch_up(check_counts=True)
             except MemoryDamaged:
-                with _REGISTRY:  # the next open reads the directory again (the user may repair it meanwhile)
-                    if _SLOTS.get((self.path, collection)) is self._slot:
-                        del _SLOTS[(self.path, collection)]
+                forget_slot(self.path, collection, self._slot)
                 raise
 
     # ---------------------------------------------------------------- writing
@@ -486,26 +364,3 @@ class ExperienceMemory:
             self._catch_up()
             self._slot.side.mark_dirty()
             yield self._chroma()
-
-
-def read_jsonl(path: Path) -> list[Experience]:
-    """Parse and validate a JSONL file of experiences; the first bad line is a one-line error."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise AgentRouteError(f"cannot read {path}: {error_line(error)}") from error
-    experiences: list[Experience] = []
-    first_line: dict[str, int] = {}
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            experience = Experience.model_validate_json(raw)
-        except ValidationError as error:
-            raise AgentRouteError(one_line(f"{path}:{number}: not a valid experience record", error)) from error
-        if experience.id in first_line:
-            raise AgentRouteError(f"{path}:{number}: duplicate experience id {experience.id!r} (first on line {first_line[experience.id]})")
-        first_line[experience.id] = number
-        experiences.append(experience)
-    return experiences
-

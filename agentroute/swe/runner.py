@@ -25,7 +25,7 @@ from agentroute.app import AgentRoute
 from agentroute.config_files import error_line
 from agentroute.policies import DEFAULT_POLICY
 from agentroute.pool import Pool
-from agentroute.router import RouterSettings
+from agentroute.router_settings import RouterSettings
 from agentroute.swe.agent import AgentSettings, TaskInterrupted, build_agent
 from agentroute.swe.outputs import Outcome, OutputDir, RunIdentity, TaskResult
 from agentroute.swe.task import SweTask
