@@ -61,7 +61,8 @@ def learned_policy(n_tiers: int, model: SufficiencyModel | None, experience: Exp
 
 def experience_features(context: StepContext, n_tiers: int) -> dict[str, float]:
     """The step features an experience stores (prefixed), so later fits can learn from it."""
-    features = {f"{FEATURE_PREFIX}{name}": value for name, value in step_features(context.messages, context.tools).items()}
+    step = step_features(context.messages, context.tools, context.signals)
+    features = {f"{FEATURE_PREFIX}{name}": value for name, value in step.items()}
     features[TIERS_KEY] = float(n_tiers)
     return features
 
