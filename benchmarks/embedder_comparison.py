@@ -23,8 +23,8 @@ from agentroute.embedding import embed
 from agentroute.memory.store import ExperienceMemory
 from agentroute.replay.data import load_prices, load_suite
 from agentroute.replay.harness import run_stream
-from agentroute.replay.memory_evidence import MemoryEvidence
-from agentroute.replay.policy import MemoryCascadePolicy
+from agentroute.escalation.memory_evidence import MemoryEvidence
+from agentroute.escalation.policy import EscalationPolicy
 
 
 def minilm_vectors(texts: list[str]) -> np.ndarray:
@@ -53,7 +53,7 @@ def main() -> None:
         for seed in range(args.orders):
             evidence = MemoryEvidence(ExperienceMemory(in_process=True), run_prefix=f"{name}-{seed}",
                                       embed=lambda task: by_id[task.task_id])
-            policy = MemoryCascadePolicy(swe.models, prices, evidence, seed=seed, name=name)
+            policy = EscalationPolicy(swe.models, prices, evidence, seed=seed, name=name)
             runs.append(run_stream(policy, swe, mode="resolved", budget_usd=args.budget, order_seed=seed))
         report[name] = {
             "mean_resolved_pct": round(statistics.mean(r.score_pct for r in runs), 2),

@@ -9,9 +9,9 @@ import pytest
 
 from agentroute.replay.baselines import AlwaysModel, Oracle, ReleasedACRouter
 from agentroute.replay.data import DataError, load_prices, load_suite
-from agentroute.replay.evidence import GroupEvidence
+from agentroute.escalation.evidence import GroupEvidence
 from agentroute.replay.harness import run_stream
-from agentroute.replay.policy import MemoryCascadePolicy
+from agentroute.escalation.policy import EscalationPolicy
 
 # task → model → (resolved, apply_ok, cost)
 TABLE = {
@@ -95,7 +95,7 @@ def test_replay_is_deterministic_for_a_seed(small) -> None:
     prices = load_prices()
 
     def run(seed: int):
-        return run_stream(MemoryCascadePolicy(swe.models, prices, GroupEvidence(), seed=seed), swe,
+        return run_stream(EscalationPolicy(swe.models, prices, GroupEvidence(), seed=seed), swe,
                           mode="resolved", budget_usd=2.5, order_seed=seed)
 
     assert run(3) == run(3)
@@ -104,7 +104,7 @@ def test_replay_is_deterministic_for_a_seed(small) -> None:
 
 def test_learning_policy_beats_the_released_cascade_on_the_swe_stream() -> None:
     swe = load_suite("swe")
-    ours = run_stream(MemoryCascadePolicy(swe.models, load_prices(), GroupEvidence(), seed=0), swe,
+    ours = run_stream(EscalationPolicy(swe.models, load_prices(), GroupEvidence(), seed=0), swe,
                       mode="resolved", budget_usd=2.5, order_seed=0)
     assert ours.score_pct >= 66.96 and ours.total_usd < 63.43 and ours.regret <= 13.0
 

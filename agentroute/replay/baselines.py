@@ -9,7 +9,7 @@ import numpy as np
 
 from agentroute.replay.data import ReplayDataset
 from agentroute.replay.harness import best_single_reward, reward
-from agentroute.replay.protocol import Attempt, TaskView
+from agentroute.escalation.protocol import Attempt, TaskView
 
 ACROUTER_CHEAP = ("MiniMax-M2.7", "kimi-k2.5", "gpt-5.4", "glm-5")
 ACROUTER_STRONG = "claude-opus-4-6"

@@ -12,13 +12,13 @@ from pydantic import BaseModel
 
 from agentroute.replay.baselines import AlwaysModel, ComplexityPeer, LinUCB, Oracle, ReleasedACRouter
 from agentroute.replay.data import ReplayDataset, Suite, load_prices, load_suite
-from agentroute.replay.evidence import EvidenceSource, GroupEvidence
-from agentroute.replay.memory_evidence import memory_factory
+from agentroute.escalation.evidence import EvidenceSource, GroupEvidence
+from agentroute.escalation.memory_evidence import memory_factory
 from agentroute.replay.harness import PolicyResult, StreamResult, order_seeds, run_stream, summarise
-from agentroute.replay.policy import MemoryCascadePolicy
-from agentroute.replay.protocol import FeedbackMode, ReplayPolicy
+from agentroute.escalation.policy import EscalationPolicy
+from agentroute.escalation.protocol import FeedbackMode, TaskPolicy
 
-PolicyFactory = Callable[[int], ReplayPolicy]
+PolicyFactory = Callable[[int], TaskPolicy]
 EvidenceFactory = Callable[[Suite, FeedbackMode, int], EvidenceSource]
 
 
@@ -51,9 +51,9 @@ def policy_factories(dataset: ReplayDataset, prices: dict[str, float], mode: Fee
     """Each policy's factory (called with the order seed) and whether the per-task budget binds it."""
     suite = dataset.suite
     factories: dict[str, tuple[PolicyFactory, bool]] = {}
-    factories["agentroute"] = (lambda seed: MemoryCascadePolicy(
+    factories["agentroute"] = (lambda seed: EscalationPolicy(
         dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute"), True)
-    factories["agentroute (group stats)"] = (lambda seed: MemoryCascadePolicy(
+    factories["agentroute (group stats)"] = (lambda seed: EscalationPolicy(
         dataset.models, prices, GroupEvidence(), seed=seed, name="agentroute (group stats)"), True)
     factories["acrouter-released"] = (lambda seed: ReleasedACRouter(), True)
     factories["acrouter-released (no budget)"] = (lambda seed: ReleasedACRouter(name="acrouter-released (no budget)"), False)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from agentroute.replay.data import Outcome, ReplayDataset, ReplayTask
-from agentroute.replay.protocol import Attempt, FeedbackMode, ReplayPolicy, TaskView
+from agentroute.escalation.protocol import Attempt, FeedbackMode, TaskPolicy, TaskView
 
 COST_WEIGHT = 0.1
 
@@ -86,7 +86,7 @@ def task_order(dataset: ReplayDataset, seed: int) -> list[ReplayTask]:
     return tasks
 
 
-def play_task(policy: ReplayPolicy, task: ReplayTask, suite: str, mode: FeedbackMode, budget_usd: float) -> tuple[float, float, int]:
+def play_task(policy: TaskPolicy, task: ReplayTask, suite: str, mode: FeedbackMode, budget_usd: float) -> tuple[float, float, int]:
     """Run one task through the policy: (final score, total cost, attempts)."""
     task_view = view(task, suite)
     attempts: list[Attempt] = []
@@ -112,7 +112,7 @@ def play_task(policy: ReplayPolicy, task: ReplayTask, suite: str, mode: Feedback
     return scores[best], spent, len(attempts)
 
 
-def run_stream(policy: ReplayPolicy, dataset: ReplayDataset, *, mode: FeedbackMode, budget_usd: float,
+def run_stream(policy: TaskPolicy, dataset: ReplayDataset, *, mode: FeedbackMode, budget_usd: float,
                order_seed: int) -> StreamResult:
     """Stream every task of the dataset (in the seeded order) through a fresh policy."""
     total_score = total_cost = regret = 0.0

@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Protocol
 
 from agentroute.memory.records import ModelEvidence
-from agentroute.replay.protocol import Attempt, TaskView
+from agentroute.escalation.protocol import Attempt, TaskView
 
 
 class EvidenceSource(Protocol):

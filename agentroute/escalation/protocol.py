@@ -1,4 +1,4 @@
-"""What a replay policy sees and returns.
+"""What a task-level policy sees and returns (in `agentroute run --attempts` and in the replay).
 
 For each task the harness shows the policy a `TaskView` (never the recorded outcomes) and asks
 for a model; after each attempt the policy sees only that attempt's feedback and may ask for
@@ -35,7 +35,7 @@ class Attempt(BaseModel):
     applies: bool
 
 
-class ReplayPolicy(Protocol):
+class TaskPolicy(Protocol):
     """A task-level router: choose a model (or stop) given the attempts so far; learn at the end."""
 
     name: str

@@ -1,4 +1,4 @@
-"""agentroute's task-level policy on the replay: a memory-informed, budget-aware cascade.
+"""agentroute's task-level escalation policy: a memory-informed, budget-aware cascade.
 
 For each model m it estimates the chance of success p_m and the cost c_m of an attempt:
 - p_m is a Thompson sample (seeded, so runs repeat exactly) from Beta(α, β) with α = successes +
@@ -26,8 +26,8 @@ import random
 from pydantic import BaseModel, Field
 
 from agentroute.memory.records import ModelEvidence
-from agentroute.replay.evidence import EvidenceSource
-from agentroute.replay.protocol import Attempt, TaskView
+from agentroute.escalation.evidence import EvidenceSource
+from agentroute.escalation.protocol import Attempt, TaskView
 
 class CascadeSettings(BaseModel):
     """The policy's knobs (defaults as described above)."""
@@ -40,7 +40,7 @@ class CascadeSettings(BaseModel):
     epsilon: float = Field(default=0.02, ge=0, le=1)
 
 
-class MemoryCascadePolicy:
+class EscalationPolicy:
     """Cheapest model that clears a rising threshold, escalating on failure, within the budget."""
 
     def __init__(self, models: list[str], prices: dict[str, float], evidence: EvidenceSource, *,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from agentroute.memory.records import Experience, ModelEvidence, Retrieval
 from agentroute.memory.store import ExperienceMemory
-from agentroute.replay.evidence import task_text
-from agentroute.replay.protocol import Attempt, FeedbackMode, TaskView
+from agentroute.escalation.evidence import task_text
+from agentroute.escalation.protocol import Attempt, FeedbackMode, TaskView
 
 
 class MemoryEvidence:
