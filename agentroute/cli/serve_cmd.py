@@ -30,6 +30,7 @@ def serve(
 
     from pydantic import SecretStr
 
+    from agentroute._litellm import load_litellm
     from agentroute.credentials import require_keys
     from agentroute.serve.app import build_route, create_app
     from agentroute.serve.server import run_server
@@ -39,6 +40,7 @@ def serve(
                              memory=memory, use_memory=not no_memory, api_key=SecretStr(api_key) if api_key else None)
     route = build_route(settings)
     require_keys(route.pool)
+    load_litellm()  # imported now, not during the first request
     try:
         listener = socket.create_server((host, port))
     except OSError as error:
