@@ -77,9 +77,8 @@ def wait_healthy(url: str, timeout: float = 120) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
-def start_litellm_proxy(upstream: str, workdir: Path) -> tuple[subprocess.Popen[str] | None, str | None, str]:
+def start_litellm_proxy(executable: str, upstream: str, workdir: Path) -> tuple[subprocess.Popen[str] | None, str | None, str]:
     """LiteLLM's proxy forwarding model `bench` to the scripted server, or why it cannot run."""
-    executable = shutil.which("litellm") or str(Path(sys.executable).with_name("litellm"))
     if not Path(executable).exists():
         return None, None, "the `litellm` CLI is missing: pip install 'litellm[proxy]==1.106.2'"
     config = workdir / "litellm.yaml"
@@ -151,6 +150,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--policy", default="learned")
     parser.add_argument("--messages", type=int, default=20, help="messages in each request's prefix")
+    parser.add_argument("--litellm", default=shutil.which("litellm") or str(Path(sys.executable).with_name("litellm")),
+                        help="LiteLLM's CLI (e.g. from a separate venv with litellm[proxy]==1.106.2)")
     args = parser.parse_args()
     body = {"messages": prefix(args.messages), "max_tokens": 64}
     run = uuid.uuid4().hex[:8]
@@ -163,7 +164,7 @@ def main() -> None:
                               "--policy", args.policy, "--budget", "1000", "--no-memory", "--store", "runs.sqlite"],
                              re.compile(r"http://127\.0\.0\.1:(\d+)/v1"), workdir)
         agentroute_url = f"http://127.0.0.1:{ready.group(1)}/v1"
-        proxy, proxy_url, why_not = start_litellm_proxy(upstream, workdir)
+        proxy, proxy_url, why_not = start_litellm_proxy(args.litellm, upstream, workdir)
         try:
             targets = {"direct": sender(upstream, "tiny", {}, body)}
             targets["agentroute serve"] = sender(agentroute_url, "x", {"X-AgentRoute-Task": f"bench-{run}"}, body)
@@ -186,13 +187,15 @@ def main() -> None:
                   f"{os.cpu_count()} cores; overhead = latency − paired direct latency")
             print(f"{'target':18} {'latency p50 ms':>15} {'overhead p50 ms':>16} {'overhead p99 ms':>16} {'req/s':>8}")
             for name in targets:
-                rps = throughput(lambda index, name=name: (
-                    sender(agentroute_url, "x", {"X-AgentRoute-Task": f"bench-{run}-{index}"}, body)
-                    if name == "agentroute serve" else targets[name]), args.seconds, args.concurrency)
+                def per_thread(index: int, name: str = name) -> Send:  # agentroute: one task per client thread
+                    if name != "agentroute serve":
+                        return targets[name]
+                    return sender(agentroute_url, "x", {"X-AgentRoute-Task": f"bench-{run}-{index}"}, body)
+
+                rps = throughput(per_thread, args.seconds, args.concurrency)
                 over = overhead.get(name)
-                print(f"{name:18} {statistics.median(latency[name]):15.2f} "
-                      f"{(f'{percentile(over, 50):16.2f} {percentile(over, 99):16.2f}') if over else ' ' * 16 + ' ' + '-'.rjust(16)}"
-                      f" {rps:8.1f}")
+                p50, p99 = (f"{percentile(over, 50):.2f}", f"{percentile(over, 99):.2f}") if over else ("-", "-")
+                print(f"{name:18} {statistics.median(latency[name]):15.2f} {p50:>16} {p99:>16} {rps:8.1f}")
             if why_not:
                 print(f"litellm proxy: not measured: {why_not}")
         finally:

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from agentroute.app import AgentRoute
-from agentroute.serve.errors import BadRequest, NotFound, ServeError, Unauthorized, error_body
+from agentroute.serve.errors import BadRequest, NotFound, ServeError, Unauthorized, UpstreamFailed, error_body
 from agentroute.serve.redact import redact, secret_values
 from agentroute.serve.replies import budget_stop_body, budget_stop_events, completion_body, stream_events
 from agentroute.serve.request import ChatRequest
@@ -67,7 +67,9 @@ def create_app(settings: ServeSettings, route: AgentRoute | None = None) -> Fast
     def _serve_error(_: Request, error: ServeError) -> JSONResponse:
         body = error.body()
         body["error"]["message"] = redact(body["error"]["message"], hidden)
-        return JSONResponse(body, status_code=error.status)
+        # the router already retried and fell back: tell OpenAI SDKs not to retry on top (x-should-retry)
+        headers = {"x-should-retry": "false"} if isinstance(error, UpstreamFailed) else None
+        return JSONResponse(body, status_code=error.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
