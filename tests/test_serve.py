@@ -250,3 +250,22 @@ def test_the_serve_command_serves_and_its_tasks_show_in_runs_and_trace(llm: Fake
     assert listed.returncode == 0 and "serve-from-cli" in listed.stdout and "always:low" in listed.stdout
     traced = run_cli("trace", "serve-from-cli", "--store", store)
     assert traced.returncode == 0 and "openai/tiny" in traced.stdout and "of $0.02 budget" in traced.stdout
+
+
+def test_steps_are_written_to_the_memory_and_a_finished_task_is_credited(pool: Pool, tmp_path: Path, llm: FakeLLM) -> None:
+    from agentroute.memory.store import ExperienceMemory
+
+    memory = ExperienceMemory(tmp_path / "chroma")
+    route = AgentRoute(pool=pool, policy="budget-aware", budget_usd=0.05, store=TraceStore(tmp_path / "runs.sqlite"),
+                       settings=FAST, memory=memory)
+    with serving(ServeSettings(budget_usd=0.05), route) as url:
+        client = openai.OpenAI(base_url=url, api_key="unused")
+        for _ in range(2):
+            client.chat.completions.create(model="x", messages=OPENING, extra_headers={"X-AgentRoute-Task": "remembered"})
+        finished = httpx.post(f"{url}/agentroute/tasks/remembered/finish", json={"outcome": "resolved"})
+        unknown = httpx.post(f"{url}/agentroute/tasks/never-seen/finish", json={"outcome": "resolved"})
+    assert finished.status_code == 200 and unknown.status_code == 404
+    steps = [experience for experience in memory.experiences() if experience.run_id == "serve-remembered"]
+    assert sorted(experience.step for experience in steps) == [0, 1]
+    assert {(experience.task_outcome, experience.task_success) for experience in steps} == {("resolved", 1.0)}
+    assert route.store.run("serve-remembered").outcome == "resolved"
