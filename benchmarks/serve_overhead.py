@@ -38,6 +38,8 @@ from conftest import POOL_TOML  # noqa: E402
 from router_overhead import prefix  # noqa: E402
 
 ENV = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONUNBUFFERED": "1"}
+KEY = f"sk-bench-{uuid.uuid4().hex}"  # both servers require it (LiteLLM's proxy refuses to start without one)
+AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 def start(command: list[str], ready: re.Pattern[str], cwd: Path, timeout: float = 120) -> tuple[subprocess.Popen[str], re.Match[str]]:
@@ -86,11 +88,12 @@ def start_litellm_proxy(executable: str, upstream: str, workdir: Path) -> tuple[
   - model_name: bench
     litellm_params: {{model: openai/tiny, api_base: "{upstream}", api_key: not-needed}}
 litellm_settings: {{num_retries: 0, telemetry: false}}
+general_settings: {{master_key: "{KEY}"}}
 """)
     port = free_port()
     process = subprocess.Popen([executable, "--config", str(config), "--host", "127.0.0.1", "--port", str(port),
                                 "--num_workers", "1", "--telemetry", "False"],
-                               stdout=subprocess.DEVNULL, stderr=(workdir / "litellm.log").open("w"), env=ENV, cwd=workdir)
+                               stdout=(workdir / "litellm.log").open("w"), stderr=subprocess.STDOUT, env=ENV, cwd=workdir)
     try:
         wait_healthy(f"http://127.0.0.1:{port}/health/liveliness")
     except RuntimeError:
@@ -161,15 +164,15 @@ def main() -> None:
         upstream = ready.group(1)
         (workdir / "pool.toml").write_text(POOL_TOML.format(base_url=upstream))
         serve, ready = start([sys.executable, "-m", "agentroute.cli.app", "serve", "--port", "0", "--pool", "pool.toml",
-                              "--policy", args.policy, "--budget", "1000", "--no-memory", "--store", "runs.sqlite"],
+                              "--policy", args.policy, "--budget", "1000", "--no-memory", "--store", "runs.sqlite", "--api-key", KEY],
                              re.compile(r"http://127\.0\.0\.1:(\d+)/v1"), workdir)
         agentroute_url = f"http://127.0.0.1:{ready.group(1)}/v1"
         proxy, proxy_url, why_not = start_litellm_proxy(args.litellm, upstream, workdir)
         try:
             targets = {"direct": sender(upstream, "tiny", {}, body)}
-            targets["agentroute serve"] = sender(agentroute_url, "x", {"X-AgentRoute-Task": f"bench-{run}"}, body)
+            targets["agentroute serve"] = sender(agentroute_url, "x", {**AUTH, "X-AgentRoute-Task": f"bench-{run}"}, body)
             if proxy_url:
-                targets["litellm proxy"] = sender(proxy_url, "bench", {}, body)
+                targets["litellm proxy"] = sender(proxy_url, "bench", AUTH, body)
             clients = {name: httpx.Client(timeout=60) for name in targets}
             for _ in range(20):  # warm up connections, imports and caches
                 for name, send in targets.items():
@@ -190,7 +193,7 @@ def main() -> None:
                 def per_thread(index: int, name: str = name) -> Send:  # agentroute: one task per client thread
                     if name != "agentroute serve":
                         return targets[name]
-                    return sender(agentroute_url, "x", {"X-AgentRoute-Task": f"bench-{run}-{index}"}, body)
+                    return sender(agentroute_url, "x", {**AUTH, "X-AgentRoute-Task": f"bench-{run}-{index}"}, body)
 
                 rps = throughput(per_thread, args.seconds, args.concurrency)
                 over = overhead.get(name)
