@@ -41,14 +41,14 @@ def stream_events(chunks: list[Any], wants_usage: bool) -> Iterator[str]:
     yield sse("[DONE]")
 
 
-def _stop_base(report: StepReport, model: str) -> dict[str, Any]:
+def _stop_base(model: str) -> dict[str, Any]:
     return {"id": f"chatcmpl-agentroute-{uuid.uuid4().hex[:16]}", "created": int(time.time()), "model": model}
 
 
 def budget_stop_body(report: StepReport, model: str) -> dict[str, Any]:
     """The final answer of a task whose budget is spent."""
     message = {"role": "assistant", "content": report.message}
-    return {**_stop_base(report, model), "object": "chat.completion",
+    return {**_stop_base(model), "object": "chat.completion",
             "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             "agentroute": report.model_dump(exclude_none=True)}
@@ -56,7 +56,7 @@ def budget_stop_body(report: StepReport, model: str) -> dict[str, Any]:
 
 def budget_stop_events(report: StepReport, model: str, wants_usage: bool) -> Iterator[str]:
     """The budget-stop answer as a stream: role and text, then finish_reason "stop"."""
-    base = {**_stop_base(report, model), "object": "chat.completion.chunk"}
+    base = {**_stop_base(model), "object": "chat.completion.chunk"}
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}

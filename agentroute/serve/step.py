@@ -57,8 +57,8 @@ class StepResult(BaseModel):
 
 def _report(router: Router, ref: TaskRef, outcome: Outcome, message: str | None = None) -> StepReport:
     snapshot = router.ledger.snapshot()
-    billed = [record for record in router.records if record.kind == "model" and record.outcome.startswith("ok")]
-    last = billed[-1] if billed and outcome == "ok" else None
+    last = next((record for record in reversed(router.records)
+                 if record.kind == "model" and record.outcome.startswith("ok")), None) if outcome == "ok" else None
     return StepReport(
         task=ref.task, run_id=ref.run_id, outcome=outcome, message=message,
         step=last.step if last else None, tier=last.tier_name if last else None, model=last.model if last else None,
