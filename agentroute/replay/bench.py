@@ -52,9 +52,9 @@ def policy_factories(dataset: ReplayDataset, prices: dict[str, float], mode: Fee
     suite = dataset.suite
     factories: dict[str, tuple[PolicyFactory, bool]] = {}
     factories["agentroute"] = (lambda seed: EscalationPolicy(
-        dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute"), True)
+        dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute", feedback=mode), True)
     factories["agentroute (group stats)"] = (lambda seed: EscalationPolicy(
-        dataset.models, prices, GroupEvidence(), seed=seed, name="agentroute (group stats)"), True)
+        dataset.models, prices, GroupEvidence(), seed=seed, name="agentroute (group stats)", feedback=mode), True)
     factories["acrouter-released"] = (lambda seed: ReleasedACRouter(), True)
     factories["acrouter-released (no budget)"] = (lambda seed: ReleasedACRouter(name="acrouter-released (no budget)"), False)
     for k in (1, 2, 3):
