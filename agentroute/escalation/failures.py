@@ -35,6 +35,7 @@ class FailureStats:
         self.shrink = shrink
         self._counts: dict[tuple[str, frozenset[str], str], Counts] = defaultdict(lambda: [0.0, 0.0, 0.0])
         self._pooled: dict[bool, Counts] = defaultdict(lambda: [0.0, 0.0, 0.0])  # after a failure? → counts
+        self._discount = 1.0
 
     def record(self, group: str, attempts: list[Attempt], outcomes: list[float], failed: list[bool]) -> None:
         """Count each attempted model's outcome (in [0, 1]) under every subset of the other attempts that
@@ -51,12 +52,13 @@ class FailureStats:
                         counts[0] += outcomes[index]
                         counts[1] += 1
                         counts[2] += attempt.cost_usd
+        self._update_discount()
 
     def rate(self, group: str, model: str, failed: tuple[str, ...], prior: tuple[float, float]) -> tuple[float, float, float]:
         """(success rate, mean cost, trials) of `model` given `failed` (in the order they failed), backed
         off toward `prior` (the rate and cost with nothing known)."""
         p_global, c_global = prior
-        discount = self.discount()
+        discount = self._discount
         for size in range(len(failed[: self.depth]) + 1):
             successes, trials, cost = self._counts.get(("*", frozenset(failed[:size]), model), (0.0, 0.0, 0.0))
             p_global = (successes + self.shrink * p_global * (discount if size else 1.0)) / (trials + self.shrink)
@@ -65,9 +67,9 @@ class FailureStats:
         return ((successes + self.shrink * p_global) / (trials + self.shrink),
                 (cost + self.shrink * c_global) / (trials + self.shrink), trials)
 
-    def discount(self) -> float:
+    def _update_discount(self) -> None:
         """How much one more failure scales a model's chance, pooled over models (1 with no data)."""
         after, overall = self._pooled[True], self._pooled[False]
         ratio_after = (after[0] + self.shrink) / (after[1] + self.shrink)
         ratio_all = (overall[0] + self.shrink) / (overall[1] + self.shrink)
-        return min(1.0, ratio_after / ratio_all)
+        self._discount = min(1.0, ratio_after / ratio_all)

@@ -73,6 +73,7 @@ class EscalationPolicy:
         self._prior = {model: low + (high - low) * index / max(1, len(ranked) - 1) for index, model in enumerate(ranked)}
         self._cost_per_price: list[float] = [0.0, 0.0]
         self._base: dict[str, Estimate] = {}
+        self._given: dict[tuple[str, tuple[str, ...]], Estimate] = {}
         self.name = name or f"agentroute ({evidence.name})"
 
     @property
@@ -99,12 +100,19 @@ class EscalationPolicy:
 
     def estimate(self, task: TaskView, model: str, failed: tuple[str, ...]) -> Estimate:
         """(p, c) of `model` on this task given that the models in `failed` failed it."""
-        p, cost = self._base[model]
+        key = (model, failed)
         if not failed:
-            return p, cost
-        p_now, c_now, _ = self.failures.rate(task.group, model, failed, (p, cost))
-        p_before, c_before, _ = self.failures.rate(task.group, model, (), (p, cost))
-        return min(1.0, p * p_now / max(p_before, 1e-9)), cost * c_now / max(c_before, 1e-9)
+            return self._base[model]
+        if key not in self._given:
+            p, cost = self._base[model]
+            if failed:
+                p_now, c_now, _ = self.failures.rate(task.group, model, failed, (p, cost))
+                if (model, ()) not in self._given:
+                    self._given[(model, ())] = self.failures.rate(task.group, model, (), (p, cost))[:2]
+                p_before, c_before = self._given[(model, ())]
+                p, cost = min(1.0, p * p_now / max(p_before, 1e-9)), cost * c_now / max(c_before, 1e-9)
+            self._given[key] = (p, cost)
+        return self._given[key]
 
     def _gain(self, model: str, p: float, kept: float) -> float:
         """Expected rise of the task's score from an attempt by `model` (p: chance of success, or of
@@ -145,20 +153,24 @@ class EscalationPolicy:
             return None
         if not attempts:
             self._base = self.base_estimates(task)
+        self._given = {}
         failed = tuple(a.model for a in attempts if a.feedback < settings.accept)
         tried, kept, depth = {a.model for a in attempts}, self._kept(attempts), min(left, settings.lookahead)
-        worth = [m for m in self._affordable(task, tried, failed, remaining_usd)
-                 if self._value(task, m, tried, failed, kept, remaining_usd, depth) > 0]
-        if not worth:
-            return None
-        if not attempts and self._rng.random() < settings.epsilon:
-            return self._rng.choice(worth)
-        chance = {m: self.estimate(task, m, failed)[0] * (self._prior[m] if self.feedback == "apply-only" else 1.0) for m in worth}
-        threshold = settings.thresholds[min(len(attempts), len(settings.thresholds) - 1)]
-        clearing = [m for m in worth if chance[m] >= threshold]
-        if clearing:
-            return min(clearing, key=lambda m: (self.estimate(task, m, failed)[1], m))
-        return max(worth, key=lambda m: (chance[m], m))
+        affordable = self._affordable(task, tried, failed, remaining_usd)
+        if not attempts and affordable and self._rng.random() < settings.epsilon:
+            affordable = [self._rng.choice(affordable)]
+        for model in self._preference(affordable, len(attempts)):
+            if self._value(task, model, tried, failed, kept, remaining_usd, depth) > 0:
+                return model
+        return None
+
+    def _preference(self, models: list[str], attempt: int) -> list[str]:
+        """The models in the order the cascade prefers them: those whose chance clears the attempt's
+        threshold, cheapest first, then the rest, likeliest first."""
+        chance = {m: self._base[m][0] * (self._prior[m] if self.feedback == "apply-only" else 1.0) for m in models}
+        threshold = self.settings.thresholds[min(attempt, len(self.settings.thresholds) - 1)]
+        clearing = sorted((m for m in models if chance[m] >= threshold), key=lambda m: (self._base[m][1], m))
+        return clearing + sorted((m for m in models if chance[m] < threshold), key=lambda m: (-chance[m], m))
 
     def learn(self, task: TaskView, attempts: list[Attempt]) -> None:
         """Write the attempts to the evidence and the failure counts; learn the cost per price unit."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel
 
@@ -56,6 +56,7 @@ class PolicyResult(Scores):
     mean_total_usd: float
     mean_regret: float
     mean_unsolvable_usd: float
+    mean_attempts_per_task: float
     range_score_pct: tuple[float, float]
     range_total_usd: tuple[float, float]
     range_regret: tuple[float, float]
@@ -124,8 +125,9 @@ def play_task(policy: TaskPolicy, task: ReplayTask, suite: str, mode: FeedbackMo
 
 
 def run_stream(policy: TaskPolicy, dataset: ReplayDataset, *, mode: FeedbackMode, budget_usd: float,
-               order_seed: int) -> StreamResult:
-    """Stream every task of the dataset (in the seeded order) through a fresh policy."""
+               order_seed: int, on_task: Callable[[], None] = lambda: None) -> StreamResult:
+    """Stream every task of the dataset (in the seeded order) through a fresh policy; `on_task` is
+    called after each task (progress)."""
     total_score = total_cost = regret = lost = 0.0
     resolved = attempts_total = escalations = 0
     for task in task_order(dataset, order_seed):
@@ -137,6 +139,7 @@ def run_stream(policy: TaskPolicy, dataset: ReplayDataset, *, mode: FeedbackMode
         attempts_total += attempts
         escalations += max(0, attempts - 1)
         regret += best_single_reward(task) - reward(score, cost)
+        on_task()
     count = len(dataset.tasks)
     return StreamResult(
         policy=policy.name, suite=dataset.suite, mode=mode, order_seed=order_seed, tasks=count,
@@ -156,6 +159,7 @@ def summarise(streams: list[StreamResult], budget_usd: float | None) -> PolicyRe
         mean_total_usd=statistics.mean(s.total_usd for s in streams),
         mean_regret=statistics.mean(s.regret for s in streams),
         mean_unsolvable_usd=statistics.mean(s.unsolvable_usd for s in streams),
+        mean_attempts_per_task=statistics.mean(s.attempts_per_task for s in streams),
         range_score_pct=spread([s.score_pct for s in streams]),
         range_total_usd=spread([s.total_usd for s in streams]),
         range_regret=spread([s.regret for s in streams]),
