@@ -159,15 +159,16 @@ class EscalationPolicy:
         affordable = self._affordable(task, tried, failed, remaining_usd)
         if not attempts and affordable and self._rng.random() < settings.epsilon:
             affordable = [self._rng.choice(affordable)]
-        for model in self._preference(affordable, len(attempts)):
+        for model in self._preference(affordable, len(attempts), failed):
             if self._value(task, model, tried, failed, kept, remaining_usd, depth) > 0:
                 return model
         return None
 
-    def _preference(self, models: list[str], attempt: int) -> list[str]:
+    def _preference(self, models: list[str], attempt: int, failed: tuple[str, ...]) -> list[str]:
         """The models in the order the cascade prefers them: those whose chance clears the attempt's
         threshold, cheapest first, then the rest, likeliest first."""
-        chance = {m: self._base[m][0] * (self._prior[m] if self.feedback == "apply-only" else 1.0) for m in models}
+        chance = {m: self._given.get((m, failed), self._base[m])[0] * (self._prior[m] if self.feedback == "apply-only" else 1.0)
+                  for m in models}
         threshold = self.settings.thresholds[min(attempt, len(self.settings.thresholds) - 1)]
         clearing = sorted((m for m in models if chance[m] >= threshold), key=lambda m: (self._base[m][1], m))
         return clearing + sorted((m for m in models if chance[m] < threshold), key=lambda m: (-chance[m], m))

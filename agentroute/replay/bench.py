@@ -57,8 +57,9 @@ def policy_factories(dataset: ReplayDataset, prices: dict[str, float], mode: Fee
     factories: dict[str, tuple[PolicyFactory, bool]] = {}
     factories["agentroute"] = (lambda seed: EscalationPolicy(
         dataset.models, prices, GroupEvidence(), seed=seed, name="agentroute", feedback=mode), True)
-    factories["agentroute (Chroma kNN)"] = (lambda seed: EscalationPolicy(
-        dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute (Chroma kNN)", feedback=mode), True)
+    if suite == "swe":  # ID tasks carry no text: kNN over "dimension source" is the group statistics again
+        factories["agentroute (Chroma kNN)"] = (lambda seed: EscalationPolicy(
+            dataset.models, prices, memory(suite, mode, seed), seed=seed, name="agentroute (Chroma kNN)", feedback=mode), True)
     factories["acrouter-released"] = (lambda seed: ReleasedACRouter(), True)
     factories["acrouter-released (no budget)"] = (lambda seed: ReleasedACRouter(name="acrouter-released (no budget)"), False)
     for k in (1, 2, 3):
@@ -131,13 +132,14 @@ def run_split_job(job: SplitJob) -> HeldOutResult:
 
 def plan_split(settings: ReplaySettings) -> list[SplitJob]:
     """Every agentroute variant × suite × mode × held-out group."""
+    prices = _prices(settings.data_dir)
     jobs = []
     for suite in settings.suites:
         dataset = _dataset(suite, settings.data_dir)
         for mode in modes_for(suite, settings.modes):
+            names = [name for name in SPLIT_POLICIES if name in policy_factories(dataset, prices, mode, memory_factory(None))]
             for group in groups_of(dataset):
-                jobs.extend(SplitJob(suite=suite, mode=mode, policy=name, group=group, settings=settings)
-                            for name in SPLIT_POLICIES)
+                jobs.extend(SplitJob(suite=suite, mode=mode, policy=name, group=group, settings=settings) for name in names)
     return jobs
 
 
