@@ -68,7 +68,7 @@ class FailureStats:
                 (cost + self.shrink * c_global) / (trials + self.shrink), trials)
 
     def _update_discount(self) -> None:
-        """How much one more failure scales a model's chance, pooled over models (1 with no data)."""
+        """d: how much one more failure scales a model's chance, pooled over models (1 with no data)."""
         after, overall = self._pooled[True], self._pooled[False]
         ratio_after = (after[0] + self.shrink) / (after[1] + self.shrink)
         ratio_all = (overall[0] + self.shrink) / (overall[1] + self.shrink)

@@ -1,24 +1,28 @@
-"""agentroute's task-level escalation policy: try the model whose attempt is worth the most, stop when
-no further attempt is worth its price.
+"""agentroute's task-level escalation policy: a budget-aware cascade that weighs every further attempt
+against its price, given the failures so far, and stops when none is worth it.
 
 Units are the benchmark's own: an attempt is worth its expected gain in task score minus
 `cost_weight` (0.1) × its expected cost in USD (r = score − 0.1·cost).
 
-Estimates, per model m, for this task and the failures so far (the set F of models that failed it):
-- the chance p_m that m succeeds: its successes and trials among comparable past tasks (the
-  evidence source: kNN over similar tasks or group statistics), over a price-rank prior that rises
-  from 0.15 for the cheapest listed model to 0.65 for the dearest (`prior_weight` pseudo-trials), plus
-  an optimism bonus `bonus`/√(trials + 1) that keeps a little exploring;
+Estimates, per model m, for this task and the set F of models that already failed it:
+- the chance p_m that m succeeds: a Thompson draw (seeded, so runs repeat exactly) from Beta(α, β)
+  with α = successes + w·p0, β = failures + w·(1 − p0) among comparable past tasks (the evidence
+  source: group statistics or Chroma kNN over similar tasks), p0 a price-rank prior from 0.15 for
+  the cheapest listed model to 0.65 for the dearest (w = `prior_weight`), plus an optimism bonus
+  `bonus`/√(trials + 1);
 - scaled by how much the failures in F changed m's odds on past tasks where the same models failed
-  (`FailureStats`: failures are correlated, so after cheaper models failed a strong model's
-  chance is below its average, and its cost above);
+  (`FailureStats`: failures are correlated, so after cheaper models failed a strong model's chance
+  is below its average, and its cost above);
 - the cost c_m: the mean recorded cost, scaled the same way; a model never tried is priced from the
   cost per listed-price unit seen so far.
 
 The value of trying m with best feedback b so far is p_m·(1 − b) − 0.1·c_m + (1 − p_m)·V, where V is
-the value of going on after m fails too (looked ahead `lookahead` attempts). The policy takes the
-most valuable affordable untried model (expected cost within what is left of the budget), and stops
-at a success (feedback ≥ `accept`), after `max_attempts`, or when no attempt has positive value.
+the value of the best attempt after m fails too, or 0 (looked ahead `lookahead` attempts). Among
+the affordable untried models (expected cost within what is left of the budget) whose value is
+positive, attempt j takes the cheapest whose chance clears τ_j (0.30 for the first attempt, 0.60
+for every escalation), else the likeliest; a seeded ε (2%) sometimes opens with a random one. It
+stops at a success (feedback ≥ `accept`), after `max_attempts`, or when no attempt has positive
+value: that is where it stops paying for tasks no model will solve.
 
 Apply-only feedback (`feedback="apply-only"`: the attempt's feedback only says that its patch
 applies) is weak evidence, never a success: a patch that does not apply is a failure, one that
