@@ -19,7 +19,7 @@ Estimates, per model m, for this task and the set F of models that already faile
 The value of trying m with best feedback b so far is p_m·(1 − b) − 0.1·c_m + (1 − p_m)·V, where V is
 the value of the best attempt after m fails too, or 0 (looked ahead `lookahead` attempts). Among
 the affordable untried models (expected cost within what is left of the budget) whose value is
-positive, attempt j takes the cheapest whose chance clears τ_j (0.30 for the first attempt, 0.60
+positive, attempt j takes the cheapest whose drawn chance clears τ_j (0.30 for the first attempt, 0.60
 for every escalation), else the likeliest; a seeded ε (2%) sometimes opens with a random one. It
 stops at a success (feedback ≥ `accept`), after `max_attempts`, or when no attempt has positive
 value: that is where it stops paying for tasks no model will solve.
@@ -163,16 +163,15 @@ class EscalationPolicy:
         affordable = self._affordable(task, tried, failed, remaining_usd)
         if not attempts and affordable and self._rng.random() < settings.epsilon:
             affordable = [self._rng.choice(affordable)]
-        for model in self._preference(affordable, len(attempts), failed):
+        for model in self._preference(affordable, len(attempts)):
             if self._value(task, model, tried, failed, kept, remaining_usd, depth) > 0:
                 return model
         return None
 
-    def _preference(self, models: list[str], attempt: int, failed: tuple[str, ...]) -> list[str]:
+    def _preference(self, models: list[str], attempt: int) -> list[str]:
         """The models in the order the cascade prefers them: those whose chance clears the attempt's
         threshold, cheapest first, then the rest, likeliest first."""
-        chance = {m: self._given.get((m, failed), self._base[m])[0] * (self._prior[m] if self.feedback == "apply-only" else 1.0)
-                  for m in models}
+        chance = {m: self._base[m][0] * (self._prior[m] if self.feedback == "apply-only" else 1.0) for m in models}
         threshold = self.settings.thresholds[min(attempt, len(self.settings.thresholds) - 1)]
         clearing = sorted((m for m in models if chance[m] >= threshold), key=lambda m: (self._base[m][1], m))
         return clearing + sorted((m for m in models if chance[m] < threshold), key=lambda m: (-chance[m], m))
