@@ -30,7 +30,7 @@ def replay(
 
     from agentroute.budget import validate_cap
     from agentroute.replay.bench import ReplaySettings, modes_for, run_replay, run_split
-    from agentroute.replay.report import LEGEND, results_table, split_table, write_json, write_plot
+    from agentroute.replay.report import LEGEND, SPLIT_LEGEND, results_table, split_table, write_json, write_plot
     from agentroute.cli.output import fail
 
     if suite not in ("swe", "id", "all"):
@@ -60,7 +60,7 @@ def replay(
     for one_suite in settings.suites:
         for one_mode in modes_for(one_suite, settings.modes):
             console.print(split_table(results, one_suite, one_mode) if split else results_table(results, one_suite, one_mode))
-    console.print(LEGEND, markup=False)
+    console.print(SPLIT_LEGEND if split else LEGEND, markup=False)
     if json_out is not None:
         write_json(results, json_out, settings.model_dump(mode="json"))
         console.print(f"wrote {json_out}")

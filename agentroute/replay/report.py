@@ -19,6 +19,13 @@ LEGEND = (
 )
 
 
+SPLIT_LEGEND = (
+    "regret: on the held group's tasks only, after the policy streamed every other group's tasks (mean over "
+    "task orders, [min–max]); best single on the rest: the model with the highest total r = score − 0.1·$ on "
+    "the other groups, used for every held task."
+)
+
+
 def _spread(mean: float, bounds: tuple[float, float], digits: int) -> str:
     return f"{mean:.{digits}f} [{bounds[0]:.{digits}f}–{bounds[1]:.{digits}f}]"
 
