@@ -187,8 +187,8 @@ def test_replay_numbers_repeat_exactly_on_worker_processes(tmp_path: Path) -> No
     lines = (source / "id_test_results_long.csv").read_text().splitlines()
     (folder / "id_test_results_long.csv").write_text("\n".join([lines[0]] + [l for l in lines[1:] if l.split(",", 1)[0] in keep]) + "\n")
     (folder / "models.json").write_text((source / "models.json").read_text())
-    settings = ReplaySettings(suites=["id"], orders=2, workers=2, data_dir=folder)
+    settings = ReplaySettings(suites=["id"], orders=2, workers=2, data_dir=folder,
+                              policies=["agentroute", "linucb", "acrouter-released"])
     first, second = run_replay(settings), run_replay(settings)
-    ours = [row for row in first if row.policy == "agentroute"]
-    assert ours and ours == [row for row in second if row.policy == "agentroute"]
+    assert [row.policy for row in first] == ["agentroute", "acrouter-released", "linucb"]
     assert first == second

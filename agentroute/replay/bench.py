@@ -37,6 +37,7 @@ class ReplaySettings(BaseModel):
     data_dir: Path | None = None
     memory_dir: Path | None = None
     workers: int = 1
+    policies: list[str] | None = None  # only these policies (None: every one)
 
 
 class Job(BaseModel):
@@ -106,6 +107,8 @@ def plan_jobs(settings: ReplaySettings) -> list[Job]:
         dataset = _dataset(suite, settings.data_dir)
         for mode in modes_for(suite, settings.modes):
             for name, (_, budgeted) in policy_factories(dataset, prices, mode, memory_factory(settings.memory_dir)).items():
+                if settings.policies is not None and name not in settings.policies:
+                    continue
                 jobs.extend(Job(suite=suite, mode=mode, policy=name, budgeted=budgeted, seed=seed, settings=settings)
                             for seed in order_seeds(settings.seed, settings.orders))
     return jobs
