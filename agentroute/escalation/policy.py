@@ -155,7 +155,7 @@ class EscalationPolicy:
         left = settings.max_attempts - len(attempts)
         if left <= 0:
             return None
-        if not attempts:
+        if not attempts or not self._base:  # a driver may hand a fresh policy a task already attempted
             self._base = self.base_estimates(task)
         self._given = {}
         failed = tuple(a.model for a in attempts if a.feedback < settings.accept)

@@ -128,7 +128,8 @@ def run_split_job(job: SplitJob) -> HeldOutResult:
     """Fit on the other groups, score the held one (see split.py)."""
     settings = job.settings
     dataset = _dataset(job.suite, settings.data_dir)
-    factory, _ = policy_factories(dataset, _prices(settings.data_dir), job.mode, memory_factory(settings.memory_dir))[job.policy]
+    memory_dir = settings.memory_dir / f"held-{job.group}" if settings.memory_dir else None  # held groups run side by side
+    factory, _ = policy_factories(dataset, _prices(settings.data_dir), job.mode, memory_factory(memory_dir))[job.policy]
     return run_held_out(factory, dataset, job.group, mode=job.mode, budget_usd=settings.budget_usd,
                         seeds=list(order_seeds(settings.seed, settings.orders)), on_task=_count_task)
 
