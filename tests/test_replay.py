@@ -192,3 +192,19 @@ def test_replay_numbers_repeat_exactly_on_worker_processes(tmp_path: Path) -> No
     first, second = run_replay(settings), run_replay(settings)
     assert [row.policy for row in first] == ["agentroute", "acrouter-released", "linucb"]
     assert first == second
+
+
+def test_failure_stats_learn_that_failures_are_correlated() -> None:
+    from agentroute.escalation.failures import FailureStats
+    from agentroute.escalation.protocol import Attempt
+
+    stats = FailureStats()
+    for hard in [True] * 6 + [False] * 6:  # c fails exactly where a failed; a solves the easy half
+        attempts = [Attempt(model="a", cost_usd=0.01, feedback=0.0 if hard else 1.0, applies=True),
+                    Attempt(model="c", cost_usd=2.0 if hard else 1.0, feedback=0.0 if hard else 1.0, applies=True)]
+        stats.record("g", attempts, [a.feedback for a in attempts], [a.feedback < 0.99 for a in attempts])
+    p_any, cost_any, _ = stats.rate("g", "c", (), (0.5, 1.0))
+    p_after, cost_after, trials = stats.rate("g", "c", ("a",), (0.5, 1.0))
+    assert trials == 6 and p_after < 0.25 < p_any and cost_after > cost_any
+    # A group never seen backs off to the global counts, not to the prior alone.
+    assert stats.rate("other", "c", ("a",), (0.5, 1.0))[0] < 0.4
