@@ -12,11 +12,22 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from agentroute.errors import BadReply, DeadlineExceeded
-from agentroute.pool import Model
+from agentroute.errors import BadReply, CallerError, DeadlineExceeded
+from agentroute.pool import Model, Pool
 from agentroute.usage import Usage, usage_from_openai
 
 Result = TypeVar("Result")
+
+# Keywords of the litellm completion the router sets itself on every call (model and budget-fitted
+# output limit per tier, its own timeout and retries); a caller passing one is a caller error.
+ROUTER_KEYWORDS = {
+    "model": "the router picks the model per call from the pool",
+    "messages": "pass the messages as the first argument",
+    "tools": "pass tools= to the router",
+    "max_completion_tokens": "pass max_tokens= (the router caps it to what the budget allows)",
+    "timeout": "set RouterSettings.timeout",
+    "num_retries": "the router retries and falls back itself (RouterSettings.attempts_per_model)",
+}
 
 
 def run_within(seconds: float, function: Callable[[], Result]) -> Result:
@@ -61,8 +72,7 @@ def litellm_call(
     def invoke(model: Model, limit: int) -> Any:
         response = litellm.completion(
             model=model.id, messages=list(messages), tools=list(tools) if tools else None,
-            max_tokens=limit, timeout=timeout, num_retries=0,
-            **connection_kwargs(model), **litellm_kwargs,
+            max_tokens=limit, timeout=timeout, num_retries=0, **call_kwargs(model, litellm_kwargs),
         )
         if not stream:
             return response
@@ -98,11 +108,44 @@ def stream_usage(reply: StreamedReply) -> Usage:
 
 def connection_kwargs(model: Model) -> dict[str, Any]:
     """api_base / api_key for a model whose config sets them."""
+    kwargs = _pool_connection(model)
+    if model.api_base and not model.api_key_env:
+        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
+    return kwargs
+
+
+def _pool_connection(model: Model) -> dict[str, Any]:
+    """The connection settings the pool itself sets for a model (no defaults)."""
     kwargs: dict[str, Any] = {}
     if model.api_base:
         kwargs["api_base"] = model.api_base
     if model.api_key_env:
         kwargs["api_key"] = os.environ.get(model.api_key_env, "")
-    elif model.api_base:
-        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
     return kwargs
+
+
+def call_kwargs(model: Model, caller: dict[str, Any]) -> dict[str, Any]:
+    """The caller's litellm keywords merged with the model's connection: a caller's api_base /
+    api_key (`base_url` is read as api_base) fills in what the pool leaves unset, an equal value is
+    accepted, a different one is a CallerError (never a model failure). The router's own
+    keywords (ROUTER_KEYWORDS) are CallerErrors too."""
+    for keyword in caller.keys() & ROUTER_KEYWORDS.keys():
+        raise CallerError(f"{keyword}= is set by the router on every call: {ROUTER_KEYWORDS[keyword]}")
+    merged = dict(caller)
+    if "base_url" in merged:
+        base_url = merged.pop("base_url")
+        if merged.setdefault("api_base", base_url) != base_url:
+            raise CallerError("base_url= and api_base= name different servers; pass one of them")
+    for keyword, value in _pool_connection(model).items():
+        if merged.setdefault(keyword, value) != value:
+            shown = "a different key" if keyword == "api_key" else f"{merged[keyword]!r}, the pool sets {value!r}"
+            raise CallerError(f"{keyword}= given by the caller contradicts the pool for model {model.id} ({shown}): "
+                              f"set connections in the pool file, or drop {keyword} from the call")
+    return {**connection_kwargs(model), **merged}
+
+
+def check_call_kwargs(pool: Pool, caller: dict[str, Any]) -> None:
+    """Raise a CallerError now if `caller`'s keywords would clash with any model of the pool."""
+    for tier in pool.tiers:
+        for model in tier.models:
+            call_kwargs(model, caller)
