@@ -28,7 +28,7 @@ from minisweagent.models import get_model  # noqa: E402
 from minisweagent.run.benchmarks.swebench import process_instance  # noqa: E402
 from minisweagent.run.benchmarks.utils.batch_progress import RunBatchProgressManager  # noqa: E402
 
-from agentroute.errors import CallerError  # noqa: E402
+from agentroute.errors import AllModelsFailed, CallerError  # noqa: E402
 from agentroute.money import nanos_down  # noqa: E402
 from agentroute.trace import TraceStore  # noqa: E402
 
@@ -127,6 +127,19 @@ def test_a_tight_cap_ends_mini_through_its_own_limit(llm: FakeLLM, pool_file: Pa
     with pytest.raises(Exception) as again:
         agent.model.query(agent.messages[:-1])
     assert type(again.value).__name__ == "LimitsExceeded" and len(llm.requests) == len(routed)
+
+
+def test_a_failed_step_is_not_retried_by_mini_as_new_steps(llm: FakeLLM, pool_file: Path, repo: Path, tmp_path: Path) -> None:
+    llm.responder = lambda body: Reply(fault="500")  # every provider down
+    store = tmp_path / "runs.sqlite"
+    with pytest.raises(AllModelsFailed):
+        run_mini(routed_config(pool_file, store, budget=0.5), repo, tmp_path / "traj.json")
+    saved = json.loads((tmp_path / "traj.json").read_text())
+    assert saved["info"]["exit_status"] == "AllModelsFailed" and saved["messages"][-1]["role"] == "exit"
+    records = TraceStore(store).records(saved["info"]["agentroute"]["run_id"])
+    assert {record.step for record in records} == {0}  # the router's retries and fallbacks, all in one step
+    assert len(llm.requests) == len(records) == FAST.attempts_per_model * 3  # tiny, then (tier change) mid-a, mid-b
+    assert saved["info"]["model_stats"]["api_calls"] == 1
 
 
 def test_batch_runner_gives_each_instance_its_own_budget(llm: FakeLLM, pool_file: Path, tmp_path: Path) -> None:
