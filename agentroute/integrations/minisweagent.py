@@ -32,7 +32,7 @@ from minisweagent.utils.serialize import recursive_merge
 from pydantic import Field
 
 from agentroute.app import AgentRoute
-from agentroute.errors import BudgetExhausted, BudgetOverrun
+from agentroute.errors import AllModelsFailed, BudgetExhausted, BudgetOverrun
 from agentroute.money import usd
 from agentroute.policies import DEFAULT_POLICY
 from agentroute.provider_call import check_call_kwargs
@@ -103,6 +103,9 @@ class AgentRouteModel(LitellmModel):
             outcome = BUDGET_STOPS[1] if isinstance(stop, BudgetOverrun) else BUDGET_STOPS[0]
             self.router.finish(outcome)
             raise self._limit(outcome, str(stop)) from stop
+        except AllModelsFailed:  # mini's agents end on it (retries are off): the task ends here
+            self.router.finish("error")
+            raise
         finally:
             self._step_cost_usd = usd(self.router.ledger.spent_nanos - spent_before)
 
@@ -122,7 +125,7 @@ class AgentRouteModel(LitellmModel):
 
     def finish(self, outcome: str) -> None:
         """Record how the task ended (e.g. "resolved" after evaluation): the trace's run outcome and
-        the experience memory's credit. A budget stop is recorded by the model itself."""
+        the experience memory's credit. Budget stops and failed steps are recorded by the model itself."""
         self.router.finish(outcome)
 
     def serialize(self) -> dict[str, Any]:
