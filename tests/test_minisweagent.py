@@ -104,6 +104,9 @@ def test_mini_solves_a_suite_task_with_every_step_routed(llm: FakeLLM, pool_file
     saved = json.loads((tmp_path / "traj.json").read_text())
     assert saved["info"]["agentroute"]["run_id"] == run_id
     assert saved["info"]["model_stats"]["instance_cost"] == pytest.approx(saved["info"]["agentroute"]["spent_usd"])
+    assert TraceStore(store).run(run_id).outcome is None  # the model cannot see the submission...
+    agent.model.finish("resolved")  # ...so the caller records it after evaluating the task
+    assert TraceStore(store).run(run_id).outcome == "resolved"
 
 
 def test_a_tight_cap_ends_mini_through_its_own_limit(llm: FakeLLM, pool_file: Path, repo: Path, tmp_path: Path) -> None:
