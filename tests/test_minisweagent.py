@@ -177,6 +177,7 @@ def test_a_model_kwarg_that_contradicts_the_pool_fails_at_construction(llm: Fake
                            model_kwargs={"api_base": "http://127.0.0.1:9/v1", "drop_params": True})
     with pytest.raises(CallerError, match="api_base= given by the caller contradicts the pool"):
         get_model(config=config["model"])
+    assert TraceStore(tmp_path / "runs.sqlite").runs() == []  # no run was started
     same = routed_config(pool_file, tmp_path / "runs.sqlite", budget=0.5,
                          model_kwargs={"api_base": llm.base_url, "max_tokens": 64})
     model = get_model(config=same["model"])

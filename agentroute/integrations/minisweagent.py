@@ -82,9 +82,9 @@ class AgentRouteModel(LitellmModel):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(config_class=AgentRouteModelConfig, **kwargs)
         self.agentroute = _shared_route(self.config)
+        check_call_kwargs(self.agentroute.pool, self._call_kwargs({}))  # a bad model_kwargs fails here, not mid-task
         self.run_id = f"mini-{uuid.uuid4().hex[:12]}"
         self.router: Router = self.agentroute.router(self.run_id)
-        check_call_kwargs(self.agentroute.pool, self._call_kwargs({}))  # a bad model_kwargs fails here, not mid-task
         self._step_cost_usd = 0.0
 
     def _call_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
