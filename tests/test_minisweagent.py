@@ -133,6 +133,21 @@ def test_a_tight_cap_ends_mini_through_its_own_limit(llm: FakeLLM, pool_file: Pa
     assert len(llm.requests) == len(routed)
 
 
+def test_the_text_based_model_is_routed_too(llm: FakeLLM, pool_file: Path, repo: Path, tmp_path: Path) -> None:
+    for command in ("ls minicalc", "echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"):
+        llm.enqueue(Reply(content=f"THOUGHT: next.\n\n```mswea_bash_command\n{command}\n```"))
+    config = routed_config(pool_file, tmp_path / "runs.sqlite", budget=0.5,
+                           model_class="agentroute.integrations.minisweagent.AgentRouteTextbasedModel")
+    config = {**config, "agent": get_config_from_spec("mini_textbased.yaml")["agent"]}
+    agent, info = run_mini(config, repo, tmp_path / "traj.json")
+    assert info["exit_status"] == "Submitted"
+    assert "evaluator.py" in next(m["content"] for m in agent.messages if m["role"] == "user" and "returncode" in m["content"])
+    assert [request["tools"] for request in llm.requests] == [None, None]  # actions in text, no tools sent
+    records = TraceStore(tmp_path / "runs.sqlite").records(agent.model.run_id)
+    assert [record.outcome for record in records] == ["ok", "ok"] and agent.cost == pytest.approx(
+        sum(record.cost_nanos for record in records) / 1e9)
+
+
 def test_a_failed_step_is_not_retried_by_mini_as_new_steps(llm: FakeLLM, pool_file: Path, repo: Path, tmp_path: Path) -> None:
     llm.responder = lambda body: Reply(fault="500")  # every provider down
     store = tmp_path / "runs.sqlite"

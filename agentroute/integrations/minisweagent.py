@@ -10,7 +10,8 @@ One line of mini's config turns it on (see docs/minisweagent.md)::
       budget_usd: 0.50                # the hard cap of this task
 
 It is mini's own `LitellmModel` (same tool-call protocol, parsing, observation templates) with the
-completion sent through `Router.complete` instead of litellm. Each model object is one task: mini
+completion sent through `Router.complete` instead of litellm; `AgentRouteTextbasedModel` is the
+same for mini's text-based model (`mini_textbased.yaml`, actions in fenced blocks). Each model object is one task: mini
 and its batch runners build one per instance, so each instance gets its own run and budget. The
 cost mini adds up is what the router billed. When the budget cannot pay for another step the
 query raises mini's `LimitsExceeded`, so the agent ends the way it ends on its own cost limit;
@@ -27,6 +28,7 @@ from typing import Any
 
 from minisweagent.exceptions import LimitsExceeded
 from minisweagent.models.litellm_model import LitellmModel, LitellmModelConfig
+from minisweagent.models.litellm_textbased_model import LitellmTextbasedModel, LitellmTextbasedModelConfig
 from minisweagent.models.utils.actions_toolcall import BASH_TOOL
 from minisweagent.utils.serialize import recursive_merge
 from pydantic import Field
@@ -72,15 +74,16 @@ def _shared_route(config: AgentRouteModelConfig) -> AgentRoute:
         return _ROUTES[key]
 
 
-class AgentRouteModel(LitellmModel):
-    """mini-swe-agent's tool-call model, routed by agentroute: one object = one task = one budget."""
+class _RoutedSteps:
+    """What makes a mini LitellmModel routed: its completion goes through `Router.complete`."""
 
     # mini retries a query on any error (10 times, 4–60 s apart); the router has already retried and
     # fallen back, so a failed step ends the query at once instead of coming back as a new step.
     abort_exceptions = [BaseException]
+    routed_tools: list[dict[str, Any]] | None = None
+    config: AgentRouteModelConfig
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(config_class=AgentRouteModelConfig, **kwargs)
+    def _start_routing(self) -> None:
         self.agentroute = _shared_route(self.config)
         check_call_kwargs(self.agentroute.pool, self._call_kwargs({}))  # a bad model_kwargs fails here, not mid-task
         self.run_id = f"mini-{uuid.uuid4().hex[:12]}"
@@ -97,7 +100,7 @@ class AgentRouteModel(LitellmModel):
         max_tokens = (self.config.model_kwargs | kwargs).get("max_tokens")
         spent_before = self.router.ledger.spent_nanos
         try:
-            return self.router.complete(messages, tools=[BASH_TOOL], max_tokens=max_tokens,
+            return self.router.complete(messages, tools=self.routed_tools, max_tokens=max_tokens,
                                         node="mini", **self._call_kwargs(kwargs))
         except BudgetExhausted as stop:
             outcome = BUDGET_STOPS[1] if isinstance(stop, BudgetOverrun) else BUDGET_STOPS[0]
@@ -132,4 +135,26 @@ class AgentRouteModel(LitellmModel):
         """mini's model record plus the run id, spend and outcome of the routed task."""
         routed = {"run_id": self.run_id, "trace_store": str(self.agentroute.store.path), "outcome": self.router.outcome,
                   **self.router.ledger.snapshot().model_dump()}
-        return recursive_merge(super().serialize(), {"info": {"agentroute": routed}})
+        return recursive_merge(super().serialize(), {"info": {"agentroute": routed}})  # type: ignore[misc]
+
+
+class AgentRouteModel(_RoutedSteps, LitellmModel):
+    """mini-swe-agent's tool-call model (its default), routed: one object = one task = one budget."""
+
+    routed_tools = [BASH_TOOL]
+
+    def __init__(self, **kwargs: Any) -> None:
+        LitellmModel.__init__(self, config_class=AgentRouteModelConfig, **kwargs)
+        self._start_routing()
+
+
+class AgentRouteTextbasedModelConfig(AgentRouteModelConfig, LitellmTextbasedModelConfig):
+    """The routed config with the text-based model's action regex and format-error template."""
+
+
+class AgentRouteTextbasedModel(_RoutedSteps, LitellmTextbasedModel):
+    """mini-swe-agent's text-based model (actions in ```mswea_bash_command blocks, no tools), routed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        LitellmModel.__init__(self, config_class=AgentRouteTextbasedModelConfig, **kwargs)
+        self._start_routing()
