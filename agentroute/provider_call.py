@@ -28,6 +28,8 @@ ROUTER_KEYWORDS = {
     "timeout": "set RouterSettings.timeout",
     "num_retries": "the router retries and falls back itself (RouterSettings.attempts_per_model)",
 }
+# Connection keywords a caller may only repeat, each with the keyword the pool's value is sent as.
+CONNECTION_KEYWORDS = {"api_base": "api_base", "base_url": "api_base", "api_key": "api_key"}
 
 
 def run_within(seconds: float, function: Callable[[], Result]) -> Result:
@@ -108,40 +110,33 @@ def stream_usage(reply: StreamedReply) -> Usage:
 
 def connection_kwargs(model: Model) -> dict[str, Any]:
     """api_base / api_key for a model whose config sets them."""
-    kwargs = _pool_connection(model)
-    if model.api_base and not model.api_key_env:
-        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
-    return kwargs
-
-
-def _pool_connection(model: Model) -> dict[str, Any]:
-    """The connection settings the pool itself sets for a model (no defaults)."""
     kwargs: dict[str, Any] = {}
     if model.api_base:
         kwargs["api_base"] = model.api_base
     if model.api_key_env:
         kwargs["api_key"] = os.environ.get(model.api_key_env, "")
+    elif model.api_base:
+        kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
     return kwargs
 
 
 def call_kwargs(model: Model, caller: dict[str, Any]) -> dict[str, Any]:
-    """The caller's litellm keywords merged with the model's connection: a caller's api_base /
-    api_key (`base_url` is read as api_base) fills in what the pool leaves unset, an equal value is
-    accepted, a different one is a CallerError (never a model failure). The router's own
-    keywords (ROUTER_KEYWORDS) are CallerErrors too."""
-    for keyword in caller.keys() & ROUTER_KEYWORDS.keys():
-        raise CallerError(f"{keyword}= is set by the router on every call: {ROUTER_KEYWORDS[keyword]}")
-    merged = dict(caller)
-    if "base_url" in merged:
-        base_url = merged.pop("base_url")
-        if merged.setdefault("api_base", base_url) != base_url:
-            raise CallerError("base_url= and api_base= name different servers; pass one of them")
-    for keyword, value in _pool_connection(model).items():
-        if merged.setdefault(keyword, value) != value:
-            shown = "a different key" if keyword == "api_key" else f"{merged[keyword]!r}, the pool sets {value!r}"
-            raise CallerError(f"{keyword}= given by the caller contradicts the pool for model {model.id} ({shown}): "
-                              f"set connections in the pool file, or drop {keyword} from the call")
-    return {**connection_kwargs(model), **merged}
+    """The caller's litellm keywords plus the model's connection. Where each tier's models live and
+    which key they get belongs to the pool: a caller's api_base / base_url / api_key is accepted
+    only when it repeats what the pool sends to this model (a caller's key would otherwise reach
+    every tier's provider). Anything else, and the router's own keywords, is a CallerError."""
+    reserved = sorted(caller.keys() & ROUTER_KEYWORDS.keys())
+    if reserved:
+        raise CallerError(f"{reserved[0]}= is set by the router on every call: {ROUTER_KEYWORDS[reserved[0]]}")
+    connection = connection_kwargs(model)
+    for keyword in sorted(caller.keys() & CONNECTION_KEYWORDS.keys()):
+        sent = connection.get(CONNECTION_KEYWORDS[keyword])
+        if caller[keyword] != sent:
+            shown = "" if keyword == "api_key" else f"={caller[keyword]!r}"
+            pool = "sends another key" if keyword == "api_key" else f"sends {sent!r}" if sent else "sets none"
+            raise CallerError(f"{keyword}{shown} given by the caller, but the pool {pool} for model {model.id}: "
+                              f"set connections in the pool file (api_base, api_key_env), not per call")
+    return {**{key: value for key, value in caller.items() if key not in CONNECTION_KEYWORDS}, **connection}
 
 
 def check_call_kwargs(pool: Pool, caller: dict[str, Any]) -> None:

@@ -26,8 +26,10 @@ def routed(pool: Pool, tmp_path: Path) -> tuple[AgentRoute, ExperienceMemory]:
 
 
 @pytest.mark.parametrize(("kwargs", "says"), [
-    ({"api_base": "http://127.0.0.1:9/v1"}, "api_base= given by the caller contradicts the pool for model openai/tiny"),
-    ({"base_url": "http://127.0.0.1:9/v1"}, "api_base= given by the caller contradicts the pool"),
+    ({"api_base": "http://127.0.0.1:9/v1"}, "api_base='http://127.0.0.1:9/v1' given by the caller, but the pool sends "
+                                            "'http://127.0.0.1:[0-9]+/v1' for model openai/tiny"),
+    ({"base_url": "http://127.0.0.1:9/v1"}, "base_url='http://127.0.0.1:9/v1' given by the caller, but the pool sends"),
+    ({"api_key": "sk-caller-secret"}, "^api_key given by the caller, but the pool sends another key for model openai/tiny"),
     ({"timeout": 3}, "timeout= is set by the router on every call"),
     ({"num_retries": 5}, "num_retries= is set by the router on every call"),
     ({"max_completion_tokens": 10_000}, "pass max_tokens="),
@@ -40,6 +42,7 @@ def test_a_bad_keyword_raises_at_once_and_leaves_no_trace_spend_or_memory(
     with pytest.raises(CallerError, match=says) as raised:
         router.complete(MESSAGES, **kwargs)
     assert isinstance(raised.value, TypeError)  # what Python raises for a bad keyword, so callers may catch that
+    assert "secret" not in str(raised.value)  # a key is never echoed
     assert llm.requests == []
     assert router.records == [] and agentroute.store.records("job") == []
     assert router.ledger.spent_nanos == 0 and router.step == 0

@@ -190,7 +190,7 @@ def test_batch_runner_gives_each_instance_its_own_budget(llm: FakeLLM, pool_file
 def test_a_model_kwarg_that_contradicts_the_pool_fails_at_construction(llm: FakeLLM, pool_file: Path, tmp_path: Path) -> None:
     config = routed_config(pool_file, tmp_path / "runs.sqlite", budget=0.5,
                            model_kwargs={"api_base": "http://127.0.0.1:9/v1", "drop_params": True})
-    with pytest.raises(CallerError, match="api_base= given by the caller contradicts the pool"):
+    with pytest.raises(CallerError, match="api_base='http://127.0.0.1:9/v1' given by the caller, but the pool sends"):
         get_model(config=config["model"])
     assert TraceStore(tmp_path / "runs.sqlite").runs() == []  # no run was started
     same = routed_config(pool_file, tmp_path / "runs.sqlite", budget=0.5,
