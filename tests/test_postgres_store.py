@@ -1,0 +1,176 @@
+"""The central store on a real Postgres (a throwaway cluster, tests/postgres_fixture.py): one hard
+budget across processes, exact spend after a kill -9 and a resume from another home directory,
+and one error line for a database that is malformed or unreachable."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli import assert_one_line_error, run_cli
+from conftest import make_pool
+from fakellm import FakeLLM, Reply
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agentroute.budget import BudgetLedger
+from agentroute.pool import Price
+from agentroute.trace import RunInfo, TraceStore
+from agentroute.usage import Usage
+
+TESTS = Path(__file__).parent
+FORK = multiprocessing.get_context("fork")
+PRICE = Price(input=1.0, output=1.0)
+
+
+def _ledger(url: str, run_id: str, cap_nanos: int) -> BudgetLedger:
+    store = TraceStore(url)
+    return BudgetLedger(cap_nanos / 1e9, account=store.ledger_account(run_id, cap_nanos / 1e9))
+
+
+def _worker(url: str, run_id: str, cap_nanos: int, sizes: list[int], held_all: Any, results: Any) -> None:
+    """Hold every reserve that fits (all at once, racing the other worker), wait until both have
+    tried, then bill the even ones at their reserve and release the odd ones."""
+    ledger = _ledger(url, run_id, cap_nanos)
+    held_all.wait()
+    held, refused = [], []
+    for size in sizes:
+        reservation = ledger.reserve(size, step=0, node=None, model="m", tier=0)
+        (refused if reservation is None else held).append(reservation or size)
+    held_all.wait()
+    billed = 0
+    for index, reservation in enumerate(held):
+        if index % 2 == 0:
+            billed += ledger.settle(reservation, Usage(reported=False), PRICE).cost_nanos
+        else:
+            ledger.release(reservation)
+    results.put({"held": sum(r.nanos for r in held), "refused": refused, "billed": billed})
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cap=st.integers(1_000, 20_000),
+       sizes=st.lists(st.lists(st.integers(1, 6_000), min_size=1, max_size=12), min_size=2, max_size=2))
+def test_two_processes_reserving_on_one_task_never_exceed_the_cap(postgres_url: str, cap: int, sizes: list[list[int]]) -> None:
+    run_id = f"race-{uuid.uuid4().hex[:8]}"
+    held_all, results = FORK.Barrier(2, timeout=60), FORK.Queue()
+    workers = [FORK.Process(target=_worker, args=(postgres_url, run_id, cap, mine, held_all, results)) for mine in sizes]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(10)
+        assert worker.exitcode == 0
+    held = sum(outcome["held"] for outcome in outcomes)
+    assert held <= cap  # what both processes held at the same moment
+    for refused in (size for outcome in outcomes for size in outcome["refused"]):
+        assert held + refused > cap  # a reserve was refused only when it did not fit
+    ledger = _ledger(postgres_url, run_id, cap)
+    assert ledger.spent_nanos == sum(outcome["billed"] for outcome in outcomes) <= cap
+    assert ledger.reserved_nanos == 0
+
+
+def _hold_and_wait(url: str, run_id: str, held: Any) -> None:
+    ledger = _ledger(url, run_id, 10_000)
+    ledger.reserve(4_000, step=0, node=None, model="m", tier=0)
+    held.set()
+    time.sleep(120)
+
+
+def test_a_dead_process_reserve_is_billed_when_the_task_resumes_and_a_live_one_is_kept(postgres_url: str) -> None:
+    run_id = f"orphan-{uuid.uuid4().hex[:8]}"
+    held = FORK.Event()
+    holder = FORK.Process(target=_hold_and_wait, args=(postgres_url, run_id, held))
+    holder.start()
+    assert held.wait(30)
+    alive = _ledger(postgres_url, run_id, 10_000)
+    assert (alive.spent_nanos, alive.reserved_nanos) == (0, 4_000)  # a live worker's reserve stays held
+    assert alive.reserve(6_001, step=0, node=None, model="m", tier=0) is None
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join()
+    deadline = time.time() + 10
+    while True:  # Postgres notices the dropped connection (and frees its owner lock) right away
+        resumed = _ledger(postgres_url, run_id, 10_000)
+        if resumed.reserved_nanos == 0 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert (resumed.spent_nanos, resumed.reserved_nanos) == (4_000, 0)  # a call cut off counts at its reserve
+    assert alive.spent_nanos == 4_000  # every process on the task sees the same ledger
+
+
+def test_trace_store_keeps_runs_and_records_in_postgres(postgres_url: str) -> None:
+    from agentroute.trace import TraceRecord
+
+    store = TraceStore(postgres_url)
+    run_id = f"trace-{uuid.uuid4().hex[:8]}"
+    info = store.start_run(RunInfo(run_id=run_id, created=time.time(), cap_usd=0.5, pool="p", policy="cascade",
+                                   task={"instance_id": "x"}))
+    assert store.start_run(info.model_copy(update={"cap_usd": 9.0})).cap_usd == 0.5  # an existing run keeps its header
+    store.append(TraceRecord(run_id=run_id, step=0, model="m", tier=0, outcome="pending", cost_nanos=900))
+    store.append(TraceRecord(run_id=run_id, step=0, kind="reroute", reason="tool down"))
+    store.append(TraceRecord(run_id=run_id, step=0, model="m", tier=0, outcome="ok", cost_nanos=300))
+    store.finish_run(run_id, "resolved")
+    other = TraceStore(postgres_url)  # another process's view of the same database
+    assert [(r.kind, r.outcome, r.cost_nanos) for r in other.records(run_id)] == [
+        ("model", "ok", 300), ("reroute", "ok", 0)]
+    assert other.run(run_id).outcome == "resolved" and other.run(run_id).task == {"instance_id": "x"}
+    assert run_id in other.run_ids() and other.spent_nanos(run_id) == 300
+
+
+def _child(llm: FakeLLM, home: Path, run_id: str, mode: str, db: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(TESTS / "resumable_agent.py"), llm.base_url, str(home), "supervised", mode, run_id],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS, env={**os.environ, "AGENTROUTE_DB": db},
+    )
+
+
+def test_killed_task_resumes_from_another_home_with_its_exact_spend(llm: FakeLLM, tmp_path: Path, postgres_url: str) -> None:
+    tokens = [(1200, 40), (1500, 45), (1800, 50), (2100, 30)]
+    for n, (prompt, completion) in enumerate(tokens[:3], start=1):
+        llm.enqueue(Reply(content=None, tool_calls=[{"name": "work", "arguments": {"n": n}}], prompt_tokens=prompt,
+                          completion_tokens=completion))
+    llm.enqueue(Reply(content="all three done", prompt_tokens=tokens[3][0], completion_tokens=tokens[3][1]))
+    run_id = f"job-{uuid.uuid4().hex[:8]}"
+    first = _child(llm, tmp_path / "machine-a", run_id, "first", postgres_url)
+    assert first.stdout is not None
+    deadline = time.time() + 60
+    for line in first.stdout:
+        if line.startswith("TOOL 2") or time.time() > deadline:
+            break
+    first.kill()  # SIGKILL: no cleanup of any kind
+    first.wait()
+    assert len(llm.requests) == 2
+
+    resumed = _child(llm, tmp_path / "machine-b", run_id, "resume", postgres_url)
+    out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err[-2000:]
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    assert len(llm.requests) == 4  # resumed from the Postgres checkpoint: no model call repeated
+    assert result["final"] == "all three done" and result["tools_seen"] == 3 and result["steps"] == [0, 1, 2, 3]
+    pool = make_pool(llm.base_url)
+    billed = sum(Usage(prompt_tokens=prompt, completion_tokens=completion).cost_nanos(pool.model(f"openai/{request['model']}").price)
+                 for request, (prompt, completion) in zip(llm.requests, tokens, strict=True))
+    ledger = _ledger(postgres_url, run_id, 1_000_000_000)
+    assert result["spent_nanos"] == ledger.spent_nanos == billed > 0 and ledger.reserved_nanos == 0
+    assert TraceStore(postgres_url).spent_nanos(run_id) == billed
+    assert not any((tmp_path / machine / name).exists()
+                   for machine in ("machine-a", "machine-b") for name in ("runs.sqlite", "checkpoints.sqlite"))
+
+
+def test_a_malformed_or_unreachable_database_is_one_error_line(tmp_path: Path, postgres_url: str) -> None:
+    env = {"AGENTROUTE_HOME": str(tmp_path / "home")}
+    assert_one_line_error(run_cli("run", str(tmp_path), "--db", "postgresql://u@db:notaport/x", env=env),
+                          "--db: malformed Postgres URL")
+    assert_one_line_error(run_cli("run", str(tmp_path), env={**env, "AGENTROUTE_DB": "mysql://u:secret@db/x"}),
+                          "AGENTROUTE_DB must be a postgresql:// URL, got 'mysql://u:***@db/x'")
+    closed = postgres_url.rsplit(":", 1)[0] + ":1/postgres"
+    assert_one_line_error(run_cli("runs", env={**env, "AGENTROUTE_DB": closed}), "cannot reach the database")
+    assert not (tmp_path / "home").exists()  # nothing was written
