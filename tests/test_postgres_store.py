@@ -15,16 +15,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
+import psycopg
 from cli import assert_one_line_error, run_cli
-from conftest import make_pool
+from conftest import POOL_TOML, make_pool
 from fakellm import FakeLLM, Reply
 from fakellm import _usage as server_usage
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scripted_solver import ScriptedSolver
 
 from agentroute.budget import BudgetLedger
 from agentroute.pool import Price
+from agentroute.swe.task import load_tasks
 from agentroute.trace import RunInfo, TraceStore
 from agentroute.usage import Usage
 
@@ -57,7 +59,7 @@ def _worker(url: str, run_id: str, cap_nanos: int, sizes: list[int], held_all: A
     results.put({"held": sum(r.nanos for r in held), "refused": refused, "billed": billed})
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None)
 @given(cap=st.integers(1_000, 20_000),
        sizes=st.lists(st.lists(st.integers(1, 6_000), min_size=1, max_size=12), min_size=2, max_size=2))
 def test_two_processes_reserving_on_one_task_never_exceed_the_cap(postgres_url: str, cap: int, sizes: list[list[int]]) -> None:
@@ -177,3 +179,26 @@ def test_a_malformed_or_unreachable_database_is_one_error_line(tmp_path: Path, p
     closed = postgres_url.rsplit(":", 1)[0] + ":1/postgres"
     assert_one_line_error(run_cli("runs", env={**env, "AGENTROUTE_DB": closed}), "cannot reach the database")
     assert not (tmp_path / "home").exists()  # nothing was written
+
+
+def test_agentroute_run_keeps_traces_ledger_and_checkpoints_in_postgres(llm: FakeLLM, tmp_path: Path, postgres_url: str) -> None:
+    suite = Path(__file__).resolve().parents[1] / "evals" / "swe"
+    task = next(task for task in load_tasks(suite) if task.instance_id == "local__semver-1")
+    llm.responder = ScriptedSolver([task])
+    (tmp_path / "pool.toml").write_text(POOL_TOML.format(base_url=llm.base_url))
+    home, out = tmp_path / "home", tmp_path / "out"
+    result = run_cli("run", str(suite / task.instance_id), "--budget", "0.5", "--pool", str(tmp_path / "pool.toml"),
+                     "--out", str(out), "--no-memory", "--db", postgres_url, env={"AGENTROUTE_HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    [row] = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert row["outcome"] == "resolved"
+    store = TraceStore(postgres_url)
+    ledger = _ledger(postgres_url, row["run_id"], 1)
+    assert ledger.cap_nanos == 500_000_000  # the run's own cap, stored with its ledger row
+    assert ledger.spent_nanos == store.spent_nanos(row["run_id"]) == round(row["spent_usd"] * 1e9) > 0
+    with psycopg.connect(postgres_url) as db:
+        checkpoints = db.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s", (row["run_id"],)).fetchone()[0]
+    assert checkpoints >= row["steps"]  # LangGraph's Postgres checkpointer saved every step
+    assert not (home / "runs.sqlite").exists() and not (home / "checkpoints.sqlite").exists()
+    shown = run_cli("trace", row["run_id"], env={"AGENTROUTE_HOME": str(home), "AGENTROUTE_DB": postgres_url})
+    assert shown.returncode == 0 and row["run_id"] in shown.stdout

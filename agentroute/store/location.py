@@ -32,9 +32,11 @@ def postgres_url(url: str, source: str = "database URL") -> str:
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        conninfo_to_dict(url)
+        ports = str(conninfo_to_dict(url).get("port") or "")
     except Exception as error:  # psycopg.ProgrammingError for a malformed URL
         raise AgentRouteError(f"{source}: malformed Postgres URL {redact(url)!r}: {error_line(error)}") from None
+    if ports and not all(port.isdigit() for port in ports.split(",")):
+        raise AgentRouteError(f"{source}: malformed Postgres URL {redact(url)!r}: port {ports!r} is not a number")
     return url
 
 
