@@ -29,8 +29,10 @@ def postgres_url(url: str, source: str = "database URL") -> str:
     """`url`, checked to be a well-formed postgresql:// URL (else one AgentRouteError line)."""
     if not is_postgres(url):
         raise AgentRouteError(f"{source} must be a postgresql:// URL, got {redact(url)!r}")
-    from psycopg.conninfo import conninfo_to_dict
-
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        raise AgentRouteError(f"{source}: the Postgres store needs the postgres extra: pip install 'agentroute[postgres]'") from None
     try:
         ports = str(conninfo_to_dict(url).get("port") or "")
     except Exception as error:  # psycopg.ProgrammingError for a malformed URL
