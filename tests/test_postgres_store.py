@@ -200,5 +200,8 @@ def test_agentroute_run_keeps_traces_ledger_and_checkpoints_in_postgres(llm: Fak
         checkpoints = db.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s", (row["run_id"],)).fetchone()[0]
     assert checkpoints >= row["steps"]  # LangGraph's Postgres checkpointer saved every step
     assert not (home / "runs.sqlite").exists() and not (home / "checkpoints.sqlite").exists()
-    shown = run_cli("trace", row["run_id"], env={"AGENTROUTE_HOME": str(home), "AGENTROUTE_DB": postgres_url})
+    central = {"AGENTROUTE_HOME": str(home), "AGENTROUTE_DB": postgres_url}
+    shown = run_cli("trace", row["run_id"], env=central)
     assert shown.returncode == 0 and row["run_id"] in shown.stdout
+    listed = run_cli("runs", env=central)
+    assert listed.returncode == 0 and row["run_id"] in listed.stdout and "postgresql://postgres@" in listed.stdout

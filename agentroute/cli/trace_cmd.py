@@ -73,7 +73,7 @@ def runs(store: StoreOption = None) -> None:
     from agentroute.money import usd
 
     trace_store = _open_store(store)
-    table = Table(title=f"runs in {trace_store.path}")
+    table = Table(title=f"runs in {trace_store.where}")
     for column in ("run id", "policy", "budget $", "spent $", "outcome", "pool"):
         table.add_column(column)
     for info in trace_store.runs():
