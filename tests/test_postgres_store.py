@@ -152,7 +152,7 @@ def test_killed_task_resumes_from_another_home_with_its_exact_spend(llm: FakeLLM
     assert len(llm.requests) == 2, first.stderr.read()[-2000:] if first.stderr else ""
 
     resumed = _child(llm, tmp_path / "machine-b", run_id, "resume", postgres_url)
-    out, err = resumed.communicate(timeout=120)
+    out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err[-2000:]
     result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
     assert len(llm.requests) == 4  # resumed from the Postgres checkpoint: no model call repeated
