@@ -73,7 +73,7 @@ class Router:
         self.store = store
         self.settings = settings or RouterSettings()
         self.task = dict(task or {})
-        self.ledger = BudgetLedger(budget_usd)
+        self.ledger = BudgetLedger(budget_usd, account=store.ledger_account(run_id, budget_usd) if store is not None else None)
         self.step = 0
         self._step_lock = threading.Lock()
         self._records_lock = threading.Lock()
@@ -97,6 +97,7 @@ class Router:
         self.records = records
         self._record_index = {record.attempt_key: index for index, record in enumerate(records) if record.attempt_key}
         self.step = max(record.step for record in records) + 1
+        charges: list[Charge] = []
         for record in records:
             if record.cost_nanos and record.model is not None and record.tier is not None:
                 usage = Usage(
@@ -105,14 +106,14 @@ class Router:
                     cache_read_tokens=record.cache_read_tokens,
                     cache_write_tokens=record.cache_write_tokens,
                 )
-                self.ledger.charges.append(
+                charges.append(
                     Charge(step=record.step, node=record.node, model=record.model, tier=record.tier,
                            cost_nanos=record.cost_nanos, reserved_nanos=record.reserved_nanos, usage=usage,
                            reported_cost_nanos=record.reported_cost_nanos, overrun=record.overrun)
                 )
                 if record.outcome != "pending":  # a call cut off mid-flight counts at its reserve, not as a cost sample
                     self._tier_costs.setdefault(record.tier, []).append(record.cost_nanos)
-        self.ledger.spent_nanos = sum(charge.cost_nanos for charge in self.ledger.charges)
+        self.ledger.restore(charges)
         if any(record.overrun for record in records):
             self.outcome = "budget_overrun"
         model_records = [record for record in records if record.kind == "model"]

@@ -1,4 +1,5 @@
-"""Shared fixtures: the fake OpenAI-compatible server, pools that point at it, fast settings."""
+"""Shared fixtures: the fake OpenAI-compatible server, pools that point at it, fast settings, a
+throwaway Postgres cluster (postgres_fixture.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
 from fakellm import FakeLLM  # noqa: E402
+from postgres_fixture import postgres_url  # noqa: E402, F401 - the session's Postgres cluster
 
 from agentroute.pool import Pool, parse_pool_text, resolve_pool  # noqa: E402
 from agentroute.router_settings import RouterSettings  # noqa: E402

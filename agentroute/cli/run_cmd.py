@@ -61,6 +61,7 @@ def run(
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Start the learned policy cold: fit it on the memory only, not on the shipped labeled steps.")] = False,
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
     keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
+    db: Annotated[Optional[str], typer.Option("--db", help="Central store (postgresql:// URL): traces, budget ledgers and checkpoints, instead of --store. Default: $AGENTROUTE_DB.")] = None,
 ) -> None:
     """Run the routed coding agent on one task or a suite; writes predictions.jsonl (SWE-bench format)."""
     from rich.markup import escape
@@ -69,7 +70,6 @@ def run(
     from agentroute.budget import validate_cap
     from agentroute.credentials import require_keys
     from agentroute.home import home
-    from agentroute.integrations.supervisor import sqlite_checkpointer
     from agentroute.policies import make_policy
     from agentroute.pool import load_pool
     from agentroute.swe.agent import AgentSettings
@@ -78,9 +78,11 @@ def run(
     from agentroute.swe.task import select_tasks
     from agentroute.swe.sandbox import describe, resolve_layer
     from agentroute.swe.workspace import SandboxSettings
+    from agentroute.store import database_url, open_checkpointer
     from agentroute.trace import TraceStore
 
     validate_cap(budget)
+    db = database_url(db)
     pool = load_pool(pool_file)
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
@@ -104,7 +106,7 @@ def run(
 
         path, url = where_memory_lives(memory, None)
         experience = ExperienceMemory(path, url=url)
-    trace_store = TraceStore(store)
+    trace_store = TraceStore(db or store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
     with output, Progress(*columns, console=console) as progress:
@@ -117,7 +119,7 @@ def run(
 
         try:
             results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                                checkpointer=sqlite_checkpointer(), progress=show)
+                                checkpointer=open_checkpointer(db), progress=show)
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)

@@ -11,15 +11,18 @@ from agentroute.cli.output import console
 
 StoreOption = Annotated[
     Optional[Path],
-    typer.Option("--store", help="Trace store (SQLite). Default: $AGENTROUTE_HOME/runs.sqlite."),
+    typer.Option("--store", help="Trace store (SQLite). Default: $AGENTROUTE_DB if set, else $AGENTROUTE_HOME/runs.sqlite."),
 ]
 
 
 def _open_store(store: Path | None):  # noqa: ANN202 - returns TraceStore, imported lazily
     from agentroute.errors import AgentRouteError
     from agentroute.home import trace_store_path
+    from agentroute.store import database_url
     from agentroute.trace import TraceStore
 
+    if store is None and (url := database_url()) is not None:
+        return TraceStore(url)  # the central store named by $AGENTROUTE_DB
     path = store or trace_store_path()
     if not path.is_file():
         raise AgentRouteError(f"no trace store at {path} (run something first, or pass --store)")
@@ -70,7 +73,7 @@ def runs(store: StoreOption = None) -> None:
     from agentroute.money import usd
 
     trace_store = _open_store(store)
-    table = Table(title=f"runs in {trace_store.path}")
+    table = Table(title=f"runs in {trace_store.where}")
     for column in ("run id", "policy", "budget $", "spent $", "outcome", "pool"):
         table.add_column(column)
     for info in trace_store.runs():

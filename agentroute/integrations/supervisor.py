@@ -3,28 +3,29 @@
     START → agent → account → END
 
 `agent` is the wrapped compiled graph or runnable, added as a subgraph node so the checkpointer
-(SQLite by default) saves every one of its steps: a killed run resumes by thread id where it
-stopped. A plain callable becomes a node; if it takes a `router` parameter it receives the run's
-router. `account` writes the run's budget snapshot, decision trace and outcome into the state.
-The run id of the router is the thread id, and spend is restored from the trace store, so a
-resumed run keeps every cent it already spent, even cents spent after the last checkpoint.
+(SQLite by default, Postgres when $AGENTROUTE_DB names the central store) saves every one of its
+steps: a killed run resumes by thread id where it stopped. A plain callable becomes a node; if it
+takes a `router` parameter it receives the run's router. `account` writes the run's budget
+snapshot, decision trace and outcome into the state. The run id of the router is the thread id,
+and spend is restored from the trace store (or the central store's ledger), so a resumed run
+keeps every cent it already spent, even cents spent after the last checkpoint.
 """
 
 from __future__ import annotations
 
 import inspect
-import sqlite3
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage
 from langchain_core.runnables import Runnable
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 
-from agentroute.home import checkpoint_path
+from agentroute.store.checkpoints import open_checkpointer, sqlite_checkpointer
+
+__all__ = ["SupervisorState", "sqlite_checkpointer", "supervise"]
 
 
 class SupervisorState(TypedDict, total=False):
@@ -34,15 +35,6 @@ class SupervisorState(TypedDict, total=False):
     budget: dict[str, Any]
     trace: list[dict[str, Any]]
     outcome: str
-
-
-def sqlite_checkpointer(path: str | None = None) -> SqliteSaver:
-    """A SQLite checkpointer on `path` (default: $AGENTROUTE_HOME/checkpoints.sqlite)."""
-    file = checkpoint_path() if path is None else path
-    from pathlib import Path
-
-    Path(file).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteSaver(sqlite3.connect(str(file), check_same_thread=False))
 
 
 def _callable_node(function: Callable[..., Any], agentroute: Any) -> Callable[[SupervisorState], dict[str, Any]]:
@@ -80,4 +72,4 @@ def supervise(agent: Any, agentroute: Any, *, checkpointer: Any = None) -> Compi
     builder.add_edge(START, "agent")
     builder.add_edge("agent", "account")
     builder.add_edge("account", END)
-    return builder.compile(checkpointer=checkpointer if checkpointer is not None else sqlite_checkpointer())
+    return builder.compile(checkpointer=checkpointer if checkpointer is not None else open_checkpointer())
