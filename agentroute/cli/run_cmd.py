@@ -61,6 +61,7 @@ def run(
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Start the learned policy cold: fit it on the memory only, not on the shipped labeled steps.")] = False,
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
     keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
+    ray_address: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Run the tasks on a Ray cluster (agentroute[ray]): `local` starts one on this machine, or the cluster's address (auto, ray://HOST:10001).")] = None,
 ) -> None:
     """Run the routed coding agent on one task or a suite; writes predictions.jsonl (SWE-bench format)."""
     from rich.markup import escape
@@ -104,6 +105,8 @@ def run(
 
         path, url = where_memory_lives(memory, None)
         experience = ExperienceMemory(path, url=url)
+    else:
+        path, url = None, None
     trace_store = TraceStore(store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
@@ -116,8 +119,16 @@ def run(
             progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
 
         try:
-            results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                                checkpointer=sqlite_checkpointer(), progress=show)
+            if ray_address:
+                from agentroute.home import checkpoint_path
+                from agentroute.swe.ray_runner import WorkerPlaces, run_tasks_on_ray
+
+                places = WorkerPlaces(store=trace_store.path.resolve(), checkpoints=checkpoint_path().resolve(),
+                                      memory_path=path, memory_url=url, use_memory=not no_memory)
+                results = run_tasks_on_ray(todo, pool, settings, output, address=ray_address, places=places, progress=show)
+            else:
+                results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
+                                    checkpointer=sqlite_checkpointer(), progress=show)
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)
