@@ -144,8 +144,12 @@ class TraceStore(ABC):
 
     def export_jsonl(self, run_id: str, path: Path) -> int:
         """Write the run's records as JSON lines; returns how many were written."""
-        records = self.records(self.run(run_id).run_id)
-        with path.open("w") as out:
-            for record in records:
-                out.write(record.model_dump_json() + "\n")
-        return len(records)
+        return write_jsonl(self.records(self.run(run_id).run_id), path)
+
+
+def write_jsonl(records: list[TraceRecord], path: Path) -> int:
+    """Write trace records as JSON lines; returns how many were written."""
+    with path.open("w") as out:
+        for record in records:
+            out.write(record.model_dump_json() + "\n")
+    return len(records)

@@ -62,6 +62,7 @@ def run(
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
     keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
     db: Annotated[Optional[str], typer.Option("--db", help="Central store (postgresql:// URL): traces, budget ledgers and checkpoints, instead of --store. Default: $AGENTROUTE_DB.")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Run the tasks on a Ray cluster (agentroute[ray]): `local` starts one on this machine, or the cluster's address (auto, ray://HOST:10001).")] = None,
 ) -> None:
     """Run the routed coding agent on one task or a suite; writes predictions.jsonl (SWE-bench format)."""
     from rich.markup import escape
@@ -106,6 +107,8 @@ def run(
 
         path, url = where_memory_lives(memory, None)
         experience = ExperienceMemory(path, url=url)
+    else:
+        path, url = None, None
     trace_store = TraceStore(db or store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
@@ -118,8 +121,14 @@ def run(
             progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
 
         try:
-            results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                                checkpointer=open_checkpointer(db), progress=show)
+            if ray_address:
+                from agentroute.swe.ray_runner import WorkerPlaces, run_tasks_on_ray
+
+                places = WorkerPlaces.of(trace_store, db=db, memory_path=path, memory_url=url, use_memory=not no_memory)
+                results = run_tasks_on_ray(todo, pool, settings, output, address=ray_address, places=places, progress=show)
+            else:
+                results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
+                                    checkpointer=open_checkpointer(db), progress=show)
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)

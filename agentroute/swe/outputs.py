@@ -27,7 +27,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, computed_field
 
 from agentroute.errors import AgentRouteError, ConfigError
-from agentroute.trace import TraceStore
+from agentroute.trace import TraceRecord, write_jsonl
 
 Outcome = Literal["resolved", "unresolved", "budget_exhausted", "step_limit", "error"]
 
@@ -183,10 +183,10 @@ class OutputDir:
                     self.notes.append(f"{path} did not match {self.records}/ (a kill while writing it); rewritten")
             write_atomically(path, text)
 
-    def write(self, result: TaskResult, store: TraceStore) -> None:
+    def write(self, result: TaskResult, trace: list[TraceRecord]) -> None:
         """Export the task's decision trace, commit its record, and rewrite the derived files."""
         with self._lock:
-            store.export_jsonl(result.run_id, self.traces / f"{result.instance_id}.jsonl")
+            write_jsonl(trace, self.traces / f"{result.instance_id}.jsonl")
             write_atomically(self.records / f"{result.instance_id}.json", result.model_dump_json())
             self._derive(self._all_records())
 

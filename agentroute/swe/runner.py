@@ -143,7 +143,7 @@ def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: Outp
     def one(task: SweTask) -> TaskResult:
         result = run_task(task, pool, settings, store=store, memory=memory, checkpointer=checkpointer,
                           batch=out.batch, progress=progress, stop=stop)
-        out.write(result, store)
+        out.write(result, store.records(result.run_id))
         return result
 
     with ThreadPoolExecutor(max_workers=settings.workers) as executor:
