@@ -3,8 +3,8 @@
     START → agent → account → END
 
 `agent` is the wrapped compiled graph or runnable, added as a subgraph node so the checkpointer
-(SQLite by default) saves every one of its steps: a killed run resumes by thread id where it
-stopped. A plain callable becomes a node; if it takes a `router` parameter it receives the run's
+(SQLite by default, for `invoke` and `ainvoke` alike) saves every one of its steps: a killed run
+resumes by thread id where it stopped. A plain callable becomes a node; if it takes a `router` parameter it receives the run's
 router. `account` writes the run's budget snapshot, decision trace and outcome into the state.
 The run id of the router is the thread id, and spend is restored from the trace store, so a
 resumed run keeps every cent it already spent, even cents spent after the last checkpoint.
@@ -13,18 +13,18 @@ resumed run keeps every cent it already spent, even cents spent after the last c
 from __future__ import annotations
 
 import inspect
-import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage
 from langchain_core.runnables import Runnable
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 
 from agentroute.home import checkpoint_path
+from agentroute.integrations.checkpoints import SqliteCheckpointer
 
 
 class SupervisorState(TypedDict, total=False):
@@ -36,13 +36,10 @@ class SupervisorState(TypedDict, total=False):
     outcome: str
 
 
-def sqlite_checkpointer(path: str | None = None) -> SqliteSaver:
-    """A SQLite checkpointer on `path` (default: $AGENTROUTE_HOME/checkpoints.sqlite)."""
-    file = checkpoint_path() if path is None else path
-    from pathlib import Path
-
-    Path(file).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteSaver(sqlite3.connect(str(file), check_same_thread=False))
+def sqlite_checkpointer(path: str | Path | None = None) -> SqliteCheckpointer:
+    """A SQLite checkpointer on `path` (default: $AGENTROUTE_HOME/checkpoints.sqlite), for sync and
+    async runs alike (`invoke` and `ainvoke`/`astream`)."""
+    return SqliteCheckpointer(checkpoint_path() if path is None else path)
 
 
 def _callable_node(function: Callable[..., Any], agentroute: Any) -> Callable[[SupervisorState], dict[str, Any]]:
