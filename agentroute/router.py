@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -48,6 +49,9 @@ class Plan(BaseModel):
     tier: int
     max_tokens: int
     note: str = ""
+
+
+_BILLED_HERE: ContextVar[TraceRecord | None] = ContextVar("agentroute_billed_here", default=None)
 
 
 class _NoFit(Exception):
@@ -401,18 +405,26 @@ class Router:
             self._prompt_drift[reservation.model] = max(drift, self._prompt_drift.get(reservation.model, 0.0))
         charge = self.ledger.settle(reservation, usage, self.pool.model(reservation.model).price)
         outcome = "ok_overrun" if charge.overrun else "ok" if usage.reported else "ok_usage_missing"
-        self._record(TraceRecord(
+        record = TraceRecord(
             **base, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_nanos=charge.cost_nanos, reported_cost_nanos=charge.reported_cost_nanos, overrun=charge.overrun,
             outcome=outcome, error=usage.problem, latency_ms=(time.perf_counter() - started) * 1000,
-        ))
+        )
+        self._record(record)
+        _BILLED_HERE.set(record)
         if charge.overrun:
             self.outcome = "budget_overrun"
             raise self._overrun(
                 f"{reservation.model} reported ${usd(charge.reported_cost_nanos or 0):.6f} for step {reservation.step} "
                 f"against a ${usd(reservation.nanos):.6f} reserve (charged at the reserve)")
         return charge.cost_nanos
+
+    @staticmethod
+    def billed_here() -> TraceRecord | None:
+        """The record of the reply billed last in this thread or asyncio task: the call a door has
+        just made, even while other calls of the run go on concurrently."""
+        return _BILLED_HERE.get()
 
     def note(self, kind: str, reason: str, *, node: str | None = None, outcome: str = "ok", error: str | None = None) -> TraceRecord:
         """Add a non-model event (a tool reroute, an escalation, …) to the run's decision trace."""
