@@ -11,6 +11,7 @@ the bill of a call are made once, in one place, whichever way the provider is ca
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
@@ -76,24 +77,49 @@ def retried(retrying: BaseRetrying, attempt: Callable[[], Generator[Attempt | Pa
             return do
 
 
+class _Carrying:
+    """A plan being carried out: the request in hand (`request`, until `done` with `value`), and the
+    plan told how each went. A stream cut after delivery ends the call with the stream's own error."""
+
+    def __init__(self, plan: Plan[Any]) -> None:
+        self.plan = plan
+        self.request: Attempt | Pause = Pause(0.0)
+        self.done = False
+        self.value: Any = None
+        self._advance(lambda: next(plan))
+
+    def returned(self, outcome: Any) -> None:
+        self._advance(lambda: self.plan.send(outcome))
+
+    def failed(self, error: BaseException, delivered: int = 0) -> None:
+        """The request failed; after `delivered` chunks reached the caller, it cannot be retried."""
+        self._advance(lambda: self.plan.throw(StreamCut(error, delivered) if delivered else error))
+
+    def _advance(self, step: Callable[[], Attempt | Pause]) -> None:
+        try:
+            self.request = step()
+        except StopIteration as stop:
+            self.done, self.value = True, stop.value
+        except StreamCut as cut:
+            raise cut.error from cut
+
+
 def run(plan: Plan[Result], invoke: Callable[[Model, int], Any]) -> Result:
     """Carry out a plan, blocking: each attempt is `invoke(model, max_tokens)` within its deadline."""
+    carrying = _Carrying(plan)
     try:
-        request = next(plan)
-        while True:
+        while not carrying.done:
+            request = carrying.request
             try:
                 if isinstance(request, Pause):
-                    time.sleep(request.seconds)
-                    outcome = None
+                    outcome = time.sleep(request.seconds)
                 else:
-                    attempt = request
-                    outcome = run_within(attempt.seconds, lambda: invoke(attempt.model, attempt.max_tokens))
+                    outcome = run_within(request.seconds, functools.partial(invoke, request.model, request.max_tokens))
             except BaseException as error:
-                request = plan.throw(error)
+                carrying.failed(error)
             else:
-                request = plan.send(outcome)
-    except StopIteration as done:
-        return done.value
+                carrying.returned(outcome)
+        return carrying.value
     finally:
         plan.close()
 
@@ -101,21 +127,20 @@ def run(plan: Plan[Result], invoke: Callable[[Model, int], Any]) -> Result:
 async def arun(plan: Plan[Result], ainvoke: Callable[[Model, int], Awaitable[Any]]) -> Result:
     """Carry out a plan in the running event loop: each attempt is `await ainvoke(model, max_tokens)`
     within its deadline (cancelled when it passes)."""
+    carrying = _Carrying(plan)
     try:
-        request = next(plan)
-        while True:
+        while not carrying.done:
+            request = carrying.request
             try:
                 if isinstance(request, Pause):
-                    await asyncio.sleep(request.seconds)
-                    outcome = None
+                    outcome = await asyncio.sleep(request.seconds)
                 else:
                     outcome = await _within(request.seconds, ainvoke(request.model, request.max_tokens))
             except BaseException as error:
-                request = plan.throw(error)
+                carrying.failed(error)
             else:
-                request = plan.send(outcome)
-    except StopIteration as done:
-        return done.value
+                carrying.returned(outcome)
+        return carrying.value
     finally:
         plan.close()
 
@@ -123,60 +148,48 @@ async def arun(plan: Plan[Result], ainvoke: Callable[[Model, int], Awaitable[Any
 def stream(plan: Plan[Any], open_stream: Callable[[Model, int], Iterator[Chunk]]) -> Iterator[Chunk]:
     """Carry out a plan, yielding each chunk of `open_stream(model, max_tokens)` as it arrives. The
     plan is sent the list of an attempt's chunks; the deadline bounds the wait for every chunk."""
+    carrying = _Carrying(plan)
     try:
-        request = next(plan)
-        while True:
-            if isinstance(request, Pause):
-                time.sleep(request.seconds)
-                request = plan.send(None)
-                continue
-            attempt, chunks = request, []
+        while not carrying.done:
+            request, chunks = carrying.request, []
             try:
-                source = _opened_on_first_read(open_stream, attempt)
-                end = time.monotonic() + attempt.seconds
-                while (chunk := run_within(end - time.monotonic(), lambda: next(source, _END))) is not _END:
-                    chunks.append(chunk)
-                    yield chunk
-            except GeneratorExit:
+                if isinstance(request, Pause):
+                    time.sleep(request.seconds)
+                else:
+                    source, end = _opened_on_first_read(open_stream, request), time.monotonic() + request.seconds
+                    while (chunk := run_within(end - time.monotonic(), lambda: next(source, _END))) is not _END:
+                        chunks.append(chunk)
+                        yield chunk
+            except GeneratorExit:  # the caller stopped reading: the plan bills the attempt as interrupted
                 raise
             except BaseException as error:
-                request = plan.throw(StreamCut(error, len(chunks)) if chunks else error)
+                carrying.failed(error, len(chunks))
             else:
-                request = plan.send(chunks)
-    except StopIteration:
-        return
-    except StreamCut as cut:
-        raise cut.error from cut
+                carrying.returned(chunks)
     finally:
         plan.close()
 
 
 async def astream(plan: Plan[Any], open_stream: Callable[[Model, int], AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
     """`stream` in the running event loop, for an async `open_stream`."""
+    carrying = _Carrying(plan)
     try:
-        request = next(plan)
-        while True:
-            if isinstance(request, Pause):
-                await asyncio.sleep(request.seconds)
-                request = plan.send(None)
-                continue
-            attempt, chunks = request, []
+        while not carrying.done:
+            request, chunks = carrying.request, []
             try:
-                opened = open_stream(attempt.model, attempt.max_tokens)
-                end = time.monotonic() + attempt.seconds
-                while (chunk := await _within(end - time.monotonic(), anext(opened, _END))) is not _END:
-                    chunks.append(chunk)
-                    yield chunk
+                if isinstance(request, Pause):
+                    await asyncio.sleep(request.seconds)
+                else:
+                    source, end = open_stream(request.model, request.max_tokens), time.monotonic() + request.seconds
+                    while (chunk := await _within(end - time.monotonic(), anext(source, _END))) is not _END:
+                        chunks.append(chunk)
+                        yield chunk
             except GeneratorExit:
                 raise
             except BaseException as error:
-                request = plan.throw(StreamCut(error, len(chunks)) if chunks else error)
+                carrying.failed(error, len(chunks))
             else:
-                request = plan.send(chunks)
-    except StopIteration:
-        return
-    except StreamCut as cut:
-        raise cut.error from cut
+                carrying.returned(chunks)
     finally:
         plan.close()
 
