@@ -44,7 +44,7 @@ class Pause:
     seconds: float
 
 
-Plan = Generator[Attempt | Pause, Any, Result]
+CallPlan = Generator[Attempt | Pause, Any, Result]
 
 
 class StreamCut(BaseException):
@@ -81,7 +81,7 @@ class _Carrying:
     """A plan being carried out: the request in hand (`request`, until `done` with `value`), and the
     plan told how each went. A stream cut after delivery ends the call with the stream's own error."""
 
-    def __init__(self, plan: Plan[Any]) -> None:
+    def __init__(self, plan: CallPlan[Any]) -> None:
         self.plan = plan
         self.request: Attempt | Pause = Pause(0.0)
         self.done = False
@@ -104,7 +104,7 @@ class _Carrying:
             raise cut.error from cut
 
 
-def run(plan: Plan[Result], invoke: Callable[[Model, int], Any]) -> Result:
+def run(plan: CallPlan[Result], invoke: Callable[[Model, int], Any]) -> Result:
     """Carry out a plan, blocking: each attempt is `invoke(model, max_tokens)` within its deadline."""
     carrying = _Carrying(plan)
     try:
@@ -124,7 +124,7 @@ def run(plan: Plan[Result], invoke: Callable[[Model, int], Any]) -> Result:
         plan.close()
 
 
-async def arun(plan: Plan[Result], ainvoke: Callable[[Model, int], Awaitable[Any]]) -> Result:
+async def arun(plan: CallPlan[Result], ainvoke: Callable[[Model, int], Awaitable[Any]]) -> Result:
     """Carry out a plan in the running event loop: each attempt is `await ainvoke(model, max_tokens)`
     within its deadline (cancelled when it passes)."""
     carrying = _Carrying(plan)
@@ -145,7 +145,7 @@ async def arun(plan: Plan[Result], ainvoke: Callable[[Model, int], Awaitable[Any
         plan.close()
 
 
-def stream(plan: Plan[Any], open_stream: Callable[[Model, int], Iterator[Chunk]]) -> Iterator[Chunk]:
+def stream(plan: CallPlan[Any], open_stream: Callable[[Model, int], Iterator[Chunk]]) -> Iterator[Chunk]:
     """Carry out a plan, yielding each chunk of `open_stream(model, max_tokens)` as it arrives. The
     plan is sent the list of an attempt's chunks; the deadline bounds the wait for every chunk."""
     carrying = _Carrying(plan)
@@ -170,7 +170,7 @@ def stream(plan: Plan[Any], open_stream: Callable[[Model, int], Iterator[Chunk]]
         plan.close()
 
 
-async def astream(plan: Plan[Any], open_stream: Callable[[Model, int], AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
+async def astream(plan: CallPlan[Any], open_stream: Callable[[Model, int], AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
     """`stream` in the running event loop, for an async `open_stream`."""
     carrying = _Carrying(plan)
     try:

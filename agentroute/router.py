@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from agentroute.attempts import Attempt, Plan, arun, retried, run
+from agentroute.attempts import Attempt, CallPlan, arun, retried, run
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
 from agentroute.config_files import error_line
 from agentroute.context import StepContext
@@ -257,7 +257,7 @@ class Router:
         tools: Sequence[dict[str, Any]] | None = None,
         node: str | None = None,
         max_tokens: int | None = None,
-    ) -> Plan[Any]:
+    ) -> CallPlan[Any]:
         """The plan of one routed call, for a driver of agentroute.attempts to carry out.
 
         Transient errors are retried with backoff on the same model, then the tier's next
@@ -347,12 +347,12 @@ class Router:
     def _try_model(
         self, model: Model, tier: Tier, usage_of: Callable[[Any], Usage], *, step: int,
         attempts: Iterator[int], node: str | None, reason: str, prompt_tokens: int, max_tokens: int, deadline: float,
-    ) -> Plan[tuple[Any, int]]:
+    ) -> CallPlan[tuple[Any, int]]:
         """Call one model with retries on transient errors; every attempt is reserved and traced.
         Returns the result and what it was charged."""
         max_tokens = self._max_tokens_for(model, max_tokens)
 
-        def once() -> Plan[tuple[Any, int]]:
+        def once() -> CallPlan[tuple[Any, int]]:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise DeadlineExceeded(f"the call's {self.settings.deadline}s deadline passed before step {step} was answered")

@@ -22,7 +22,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field
 
-from agentroute.attempts import Plan, arun, astream, run, stream
+from agentroute.attempts import CallPlan, arun, astream, run, stream
 from agentroute.errors import BadReply, BudgetExhausted
 from agentroute.integrations.annotate import stamp
 from agentroute.integrations.lc import budget_stop_message, chat_litellm, openai_messages, openai_tools
@@ -132,7 +132,7 @@ class RoutedChatModel(BaseChatModel):
             return
         yield _stamp_chunk(router)
 
-    def _route(self, messages: list[BaseMessage], kwargs: dict[str, Any], usage_of: Callable[[Any], Usage]) -> tuple[Router, Plan[Any]]:
+    def _route(self, messages: list[BaseMessage], kwargs: dict[str, Any], usage_of: Callable[[Any], Usage]) -> tuple[Router, CallPlan[Any]]:
         """The router of the current run and the plan of this call (`max_tokens` taken out of kwargs)."""
         router, node = self.agentroute.current_router()
         max_tokens = kwargs.pop("max_tokens", None)
