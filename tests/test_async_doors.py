@@ -147,3 +147,30 @@ def test_concurrent_async_calls_on_one_run_keep_the_ledger_exact(llm: FakeLLM, p
     assert len(llm.requests) == len(ledger.charges) == len(answered)
     assert sorted(charge.step for charge in ledger.charges) == sorted({charge.step for charge in ledger.charges})
     assert sum(reply.response_metadata["agentroute"]["cost_usd"] for reply in answered) == pytest.approx(ledger.spent_nanos / 1e9)
+
+
+@pytest.mark.parametrize("mode", ["astream", "stream"])
+def test_a_stream_cut_after_delivery_is_billed_at_its_reserve_and_not_retried(
+        llm: FakeLLM, pool: Pool, tmp_path: Path, mode: str) -> None:
+    agentroute = AgentRoute(pool=pool, policy="always:mid", budget_usd=1.0, store=tmp_path / "runs.sqlite", settings=FAST, run_id="cut")
+    llm.enqueue(Reply(content="x" * 80, fault="cut_stream"))
+    llm.enqueue(Reply(content="a retry would repeat what the caller already has"))
+    model = agentroute.chat_model()
+    received: list[str] = []
+
+    async def read_async() -> None:
+        async for chunk in model.astream("Say it."):
+            received.append(chunk.content)
+
+    with pytest.raises(Exception) as raised:
+        if mode == "astream":
+            asyncio.run(read_async())
+        else:
+            received.extend(chunk.content for chunk in model.stream("Say it."))
+    assert "x" * 8 in received and "".join(received) != "x" * 80  # some chunks came, then the stream broke
+    assert not isinstance(raised.value, AssertionError)
+    [record] = agentroute.store.records("cut")
+    assert record.outcome == "interrupted" and "stream broke after" in (record.error or "")
+    assert record.cost_nanos == record.reserved_nanos > 0  # no usage came: billed at the reserve
+    assert agentroute.router("cut").ledger.spent_nanos == record.cost_nanos
+    assert len(llm.requests) == 1  # not retried
