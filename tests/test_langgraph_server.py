@@ -44,12 +44,12 @@ def load_graph_module() -> ModuleType:
     return module
 
 
-def serve_the_solver(llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The scripted solver on the fake server, a pool pointing at it, the budget of CAP_USD."""
+def serve_the_solver(llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cap_usd: float = CAP_USD) -> None:
+    """The scripted solver on the fake server, a pool pointing at it, a budget of `cap_usd`."""
     pool = tmp_path / "pool.toml"
     pool.write_text(POOL_TOML.format(base_url=llm.base_url))
     monkeypatch.setenv("AGENTROUTE_POOL", str(pool))
-    monkeypatch.setenv("AGENTROUTE_BUDGET", str(CAP_USD))
+    monkeypatch.setenv("AGENTROUTE_BUDGET", str(cap_usd))
     monkeypatch.setenv("AGENTROUTE_POLICY", "always:low")
     llm.responder = ScriptedSolver(load_tasks(TASK_DIR))
 
@@ -62,19 +62,26 @@ def server_config(thread_id: str) -> dict[str, Any]:
 
 def test_runs_on_one_thread_share_the_thread_budget(
         home: Path, llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    serve_the_solver(llm, tmp_path, monkeypatch)
+    cap_usd = ONE_RUN_USD / 2  # the first run stops partway; a fresh budget per run would let the second call again
+    serve_the_solver(llm, tmp_path, monkeypatch, cap_usd)
     module = load_graph_module()
 
-    async def run_twice() -> list[dict[str, Any]]:  # the server runs graphs async
-        return [await module.graph.ainvoke({"task": str(TASK_DIR)}, server_config("studio")) for _ in range(2)]
+    async def run(thread_id: str) -> dict[str, Any]:  # the server runs graphs async
+        return await module.graph.ainvoke({"task": str(TASK_DIR)}, server_config(thread_id))
 
-    first, second = asyncio.run(run_twice())
-    assert first["outcome"] == "resolved"
-    assert second["outcome"] == "budget_exhausted"  # the thread's budget, not a fresh one per run
+    first = asyncio.run(run("studio"))
+    calls = len(llm.requests)
+    assert first["outcome"] == "budget_exhausted" and calls >= 2
+    second = asyncio.run(run("studio"))
+    # only what the first run left: a fresh budget would have paid for as many calls again
+    assert second["outcome"] == "budget_exhausted" and len(llm.requests) - calls < calls
     store = TraceStore(home / "runs.sqlite")
     assert [run.run_id for run in store.runs()] == ["studio"]
-    assert ONE_RUN_USD < store.spent_nanos("studio") / 1e9 <= CAP_USD  # the second run spent what was left
-    assert store.records("studio")[-1].outcome == "budget_exhausted"
+    assert 0 < store.spent_nanos("studio") / 1e9 <= cap_usd
+    assert [record.outcome for record in store.records("studio")].count("budget_exhausted") == 2  # one stop per run
+    third = asyncio.run(run("another-thread"))  # another thread has its own budget
+    assert len(llm.requests) > calls and store.spent_nanos("another-thread") / 1e9 <= cap_usd
+    assert third["outcome"] == "budget_exhausted"
 
 
 def test_the_graph_takes_its_memory_from_either_variable(
