@@ -1,8 +1,9 @@
 """`AgentRoute`: one router configuration behind the three integration doors.
 
 It holds the pool, the policy name, the per-task budget and the trace store, and hands out one
-`Router` per run id. Inside a LangGraph run the run id is the thread id of the config, so a
-resumed thread gets its router back with its spend restored from the trace store.
+`Router` per run id. Inside a LangGraph run the run id is the thread id of the config (or its
+`agentroute_run_id`), so a resumed thread, or a new run on it, gets its router back with its spend
+restored from the trace store.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,17 +32,28 @@ if TYPE_CHECKING:
     from agentroute.integrations.middleware import AgentRouteMiddleware
 
 
+RUN_KEY = "agentroute_run_id"
+"""The `configurable` key that names a graph run's agentroute run (router, budget, trace) when it
+is not the thread id. The LangGraph server's own `run_id` changes with every run on a thread, so
+it is never used: one thread is one budget across its runs."""
+
+
+def run_id_of(config: Mapping[str, Any]) -> str | None:
+    """The agentroute run of a LangGraph config: its RUN_KEY, else its thread id."""
+    configurable = config.get("configurable") or {}
+    run_id = configurable.get(RUN_KEY) or configurable.get("thread_id")
+    return str(run_id) if run_id is not None else None
+
+
 def current_thread_and_node() -> tuple[str | None, str | None]:
-    """The LangGraph thread id and node name of the runnable being executed, if any."""
+    """The agentroute run (see `run_id_of`) and node name of the runnable being executed, if any."""
     try:
         from langgraph.config import get_config
 
         config = get_config()
     except (RuntimeError, ImportError):
         return None, None
-    thread_id = (config.get("configurable") or {}).get("thread_id")
-    node = (config.get("metadata") or {}).get("langgraph_node")
-    return (str(thread_id) if thread_id is not None else None), node
+    return run_id_of(config), (config.get("metadata") or {}).get("langgraph_node")
 
 
 def _store(memory: Any) -> Any:

@@ -1,8 +1,9 @@
 """The router of one run: route → reserve → call (retry, fall back) → account → trace → learn.
 
 One `Router` serves one task (one run id). All three integration doors (middleware, chat model,
-supervising graph) and the plain `complete` call go through `Router.call`, which takes the
-actual model invocation as a function so each door keeps its own message types.
+supervising graph) and the plain `complete` call go through `Router.route`, the plan of one call,
+carried out blocking (`call`), awaited (`acall`) or streamed (agentroute.attempts) with the actual
+model invocation as a function, so each door keeps its own message types.
 
 Every attempt is reserved and traced as `pending` before the call; afterwards its reserve is
 released (the provider refused it), billed at the reported cost (at most the reserve), or billed
@@ -16,12 +17,14 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from agentroute.attempts import Attempt, CallPlan, arun, retried, run
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
 from agentroute.caller_errors import is_caller_error
 from agentroute.config_files import error_line
@@ -31,7 +34,7 @@ from agentroute.money import usd
 from agentroute.policies.base import Decision, Feedback, Policy
 from agentroute.pool import Model, Pool, Tier
 from agentroute.prompt_tokens import PROMPT_TOKENS
-from agentroute.provider_call import check_call_kwargs, litellm_call, run_within
+from agentroute.provider_call import check_call_kwargs, litellm_call
 from agentroute.router_settings import RouterSettings
 from agentroute.signals import extract_signals
 from agentroute.trace import TraceRecord, TraceStore
@@ -47,6 +50,9 @@ class Plan(BaseModel):
     tier: int
     max_tokens: int
     note: str = ""
+
+
+_BILLED_HERE: ContextVar[TraceRecord | None] = ContextVar("agentroute_billed_here", default=None)
 
 
 class _NoFit(Exception):
@@ -229,7 +235,32 @@ class Router:
         node: str | None = None,
         max_tokens: int | None = None,
     ) -> Result:
-        """Route one call and run it through `invoke(model, max_tokens)`.
+        """Route one call and run it through `invoke(model, max_tokens)` (see `route`)."""
+        return run(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), invoke)
+
+    async def acall(
+        self,
+        messages: Sequence[dict[str, Any]],
+        ainvoke: Callable[[Model, int], Awaitable[Result]],
+        usage_of: Callable[[Result], Usage],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        node: str | None = None,
+        max_tokens: int | None = None,
+    ) -> Result:
+        """`call` for an async `ainvoke(model, max_tokens)`, awaited in the running event loop."""
+        return await arun(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), ainvoke)
+
+    def route(
+        self,
+        messages: Sequence[dict[str, Any]],
+        usage_of: Callable[[Any], Usage],
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
+        node: str | None = None,
+        max_tokens: int | None = None,
+    ) -> CallPlan[Any]:
+        """The plan of one routed call, for a driver of agentroute.attempts to carry out.
 
         Transient errors are retried with backoff on the same model, then the tier's next
         model is tried, then (up to `tier_changes` times) the policy is asked for another tier, all
@@ -259,8 +290,8 @@ class Router:
             reason = decision.reason + (f"; {plan.note}" if plan.note else "")
             for model in self._models_in_order(tier, decision.model):
                 try:
-                    result, cost_nanos = self._try_model(
-                        model, tier, invoke, usage_of, step=step, attempts=attempts, node=node, reason=reason,
+                    result, cost_nanos = yield from self._try_model(
+                        model, tier, usage_of, step=step, attempts=attempts, node=node, reason=reason,
                         prompt_tokens=prompt_tokens, max_tokens=plan.max_tokens, deadline=deadline,
                     )
                 except _NoFit:
@@ -319,14 +350,14 @@ class Router:
         return models
 
     def _try_model(
-        self, model: Model, tier: Tier, invoke: Invoke[Result], usage_of: Callable[[Result], Usage], *, step: int,
+        self, model: Model, tier: Tier, usage_of: Callable[[Any], Usage], *, step: int,
         attempts: Iterator[int], node: str | None, reason: str, prompt_tokens: int, max_tokens: int, deadline: float,
-    ) -> tuple[Result, int]:
+    ) -> CallPlan[tuple[Any, int]]:
         """Call one model with retries on transient errors; every attempt is reserved and traced.
         Returns the result and what it was charged."""
         max_tokens = self._max_tokens_for(model, max_tokens)
 
-        def once() -> tuple[Result, int]:
+        def once() -> CallPlan[tuple[Any, int]]:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise DeadlineExceeded(f"the call's {self.settings.deadline}s deadline passed before step {step} was answered")
@@ -340,7 +371,7 @@ class Router:
             self._record(TraceRecord(**base, outcome="pending", cost_nanos=nanos))
             started = time.perf_counter()
             try:
-                result = run_within(left, lambda: invoke(model, max_tokens))
+                result = yield Attempt(model, max_tokens, left)
                 usage = usage_of(result)
             except BaseException as error:
                 self._fail(reservation, error, base, started)
@@ -357,7 +388,7 @@ class Router:
             retry=retry_if_exception(is_transient),
             reraise=True,
         )
-        return retrying(once)
+        return (yield from retried(retrying, once))
 
     def _fail(self, reservation: Reservation, error: BaseException, base: dict[str, Any], started: float) -> None:
         """Close a failed attempt: release its reserve if the provider refused it, else bill it in full."""
@@ -380,18 +411,26 @@ class Router:
             self._prompt_drift[reservation.model] = max(drift, self._prompt_drift.get(reservation.model, 0.0))
         charge = self.ledger.settle(reservation, usage, self.pool.model(reservation.model).price)
         outcome = "ok_overrun" if charge.overrun else "ok" if usage.reported else "ok_usage_missing"
-        self._record(TraceRecord(
+        record = TraceRecord(
             **base, prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_nanos=charge.cost_nanos, reported_cost_nanos=charge.reported_cost_nanos, overrun=charge.overrun,
             outcome=outcome, error=usage.problem, latency_ms=(time.perf_counter() - started) * 1000,
-        ))
+        )
+        self._record(record)
+        _BILLED_HERE.set(record)
         if charge.overrun:
             self.outcome = "budget_overrun"
             raise self._overrun(
                 f"{reservation.model} reported ${usd(charge.reported_cost_nanos or 0):.6f} for step {reservation.step} "
                 f"against a ${usd(reservation.nanos):.6f} reserve (charged at the reserve)")
         return charge.cost_nanos
+
+    @staticmethod
+    def billed_here() -> TraceRecord | None:
+        """The record of the reply billed last in this thread or asyncio task: the call a door has
+        just made, even while other calls of the run go on concurrently."""
+        return _BILLED_HERE.get()
 
     def note(self, kind: str, reason: str, *, node: str | None = None, outcome: str = "ok", error: str | None = None) -> TraceRecord:
         """Add a non-model event (a tool reroute, an escalation, …) to the run's decision trace."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULTS = ("429", "500", "503", "hang", "malformed", "no_usage", "empty_choices", "trickle")
+FAULTS = ("429", "500", "503", "hang", "malformed", "no_usage", "empty_choices", "trickle", "cut_stream")
 _ERRORS: dict[str, tuple[int, str, str]] = {
     "429": (429, "rate_limit_exceeded", "Rate limit reached for requests (fake)."),
     "500": (500, "server_error", "The server had an error while processing your request (fake)."),
@@ -54,6 +54,7 @@ class FakeLLM:
     hang_seconds: float = 30.0
     trickle_bytes: int = 20
     trickle_seconds: float = 1.5
+    stream_chunk_seconds: float = 0.0  # pause after each event of a streamed reply (0: sent at once)
     default_reply: Reply = field(default_factory=Reply)
     responder: Responder | None = None
     requests: list[dict[str, Any]] = field(default_factory=list, init=False)
@@ -219,8 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
         finish = "tool_calls" if tool_calls else "stop"
         if body.get("stream"):
             chunks = _stream_chunks(base, reply.content, tool_calls, finish, usage)
-            return self._send(200, "text/event-stream", b"".join(
-                f"data: {json.dumps(c)}\n\n".encode() for c in chunks) + b"data: [DONE]\n\n")
+            events = [f"data: {json.dumps(c)}\n\n".encode() for c in chunks] + [b"data: [DONE]\n\n"]
+            return self._send_events(llm, events, cut=reply.fault == "cut_stream")
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if tool_calls:
             message["tool_calls"] = tool_calls
@@ -243,6 +244,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[i:i + llm.trickle_bytes])
             self.wfile.flush()
             if llm._stopped.wait(llm.trickle_seconds):
+                return
+
+    def _send_events(self, llm: FakeLLM, events: list[bytes], *, cut: bool = False) -> None:
+        """A server-sent event stream, each event flushed and followed by `stream_chunk_seconds`.
+        `cut`: the connection drops after half of the events (the rest of the body never comes)."""
+        if not llm.stream_chunk_seconds and not cut:
+            return self._send(200, "text/event-stream", b"".join(events))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Content-Length", str(sum(len(event) for event in events)))
+        self.end_headers()
+        for event in events[:len(events) // 2] if cut else events:
+            self.wfile.write(event)
+            self.wfile.flush()
+            if llm._stopped.wait(llm.stream_chunk_seconds):
                 return
 
     def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:

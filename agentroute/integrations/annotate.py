@@ -9,7 +9,8 @@ from agentroute.router import Router
 
 def stamp(message: BaseMessage, router: Router) -> None:
     """Add `response_metadata["agentroute"]`: which tier and model served the step, why, and the cost."""
-    record = router.records[-1]
+    record = router.billed_here()
+    assert record is not None, "a door stamps a reply only after the router billed it"
     message.response_metadata["agentroute"] = {
         "run_id": router.run_id,
         "step": record.step,

@@ -2,26 +2,31 @@
 
 Drop it into any agent in place of its chat model (bind_tools works). Each call picks a tier and
 model for the current run (the LangGraph thread id), then runs through `ChatLiteLLM` for the
-chosen model, so message and tool-call conversion is langchain-litellm's own.
+chosen model, so message and tool-call conversion is langchain-litellm's own: `invoke`, `ainvoke`
+(litellm's acompletion), and streaming (`stream`, `astream`, `astream_events`) token by token,
+each call routed and billed once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from functools import reduce
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, Field
 
+from agentroute.attempts import CallPlan, arun, astream, run, stream
 from agentroute.errors import BadReply, BudgetExhausted
 from agentroute.integrations.annotate import stamp
 from agentroute.integrations.lc import budget_stop_message, chat_litellm, openai_messages, openai_tools
-from agentroute.pool import Model
+from agentroute.router import Router
 from agentroute.usage import Usage, usage_from_langchain
 
 _TOOL_CHOICE_KEYWORDS = ("auto", "none", "required")
@@ -66,26 +71,99 @@ class RoutedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        router, node = self.agentroute.current_router()
-        max_tokens = kwargs.pop("max_tokens", None)
+        router, plan = self._route(messages, kwargs, _result_usage)
         timeout = router.settings.timeout
-
-        def invoke(model: Model, limit: int) -> ChatResult:
-            return chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs)
-
-        def usage_of(result: ChatResult) -> Usage:
-            if not result.generations:  # no choices: a provider error, billed at the reserve
-                raise BadReply("the reply has no choices")
-            return usage_from_langchain(result.generations[0].message.usage_metadata)
-
         try:
-            result = router.call(
-                openai_messages(messages), invoke, usage_of,
-                tools=kwargs.get("tools"), node=node, max_tokens=max_tokens,
-            )
+            result = run(plan, lambda model, limit: chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs))
         except BudgetExhausted as error:
-            if self.raise_on_budget:
-                raise
-            return ChatResult(generations=[ChatGeneration(message=budget_stop_message(error, router.ledger.snapshot()))])
+            return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
         stamp(result.generations[0].message, router)
         return result
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        router, plan = self._route(messages, kwargs, _result_usage)
+        timeout = router.settings.timeout
+        try:
+            result = await arun(plan, lambda model, limit: chat_litellm(model, limit, timeout)._agenerate(messages, stop=stop, **kwargs))
+        except BudgetExhausted as error:
+            return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
+        stamp(result.generations[0].message, router)
+        return result
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        """Tokens as the provider sends them; one routing decision and one bill for the call. The
+        last chunk carries the stamp (`response_metadata["agentroute"]`)."""
+        router, plan = self._route(messages, kwargs, _chunks_usage)
+        timeout = router.settings.timeout
+        try:
+            yield from stream(plan, lambda model, limit: chat_litellm(model, limit, timeout)._stream(messages, stop=stop, **kwargs))
+        except BudgetExhausted as error:
+            yield _chunk_of(self._stop_message(error, router))
+            return
+        yield _stamp_chunk(router)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """`_stream` in the running event loop."""
+        router, plan = self._route(messages, kwargs, _chunks_usage)
+        timeout = router.settings.timeout
+        try:
+            async for chunk in astream(plan, lambda model, limit: chat_litellm(model, limit, timeout)._astream(messages, stop=stop, **kwargs)):
+                yield chunk
+        except BudgetExhausted as error:
+            yield _chunk_of(self._stop_message(error, router))
+            return
+        yield _stamp_chunk(router)
+
+    def _route(self, messages: list[BaseMessage], kwargs: dict[str, Any], usage_of: Callable[[Any], Usage]) -> tuple[Router, CallPlan[Any]]:
+        """The router of the current run and the plan of this call (`max_tokens` taken out of kwargs)."""
+        router, node = self.agentroute.current_router()
+        max_tokens = kwargs.pop("max_tokens", None)
+        plan = router.route(openai_messages(messages), usage_of, tools=kwargs.get("tools"), node=node, max_tokens=max_tokens)
+        return router, plan
+
+    def _stop_message(self, error: BudgetExhausted, router: Router) -> AIMessage:
+        if self.raise_on_budget:
+            raise error
+        return budget_stop_message(error, router.ledger.snapshot())
+
+
+def _result_usage(result: ChatResult) -> Usage:
+    if not result.generations:  # no choices: a provider error, billed at the reserve
+        raise BadReply("the reply has no choices")
+    return usage_from_langchain(result.generations[0].message.usage_metadata)
+
+
+def _chunks_usage(chunks: list[ChatGenerationChunk]) -> Usage:
+    """Usage of a streamed reply: what its chunks carried (the provider's own count, else none)."""
+    if not chunks:
+        raise BadReply("the stream sent no chunks")
+    return usage_from_langchain(reduce(operator.add, chunks).message.usage_metadata)
+
+
+def _chunk_of(message: AIMessage) -> ChatGenerationChunk:
+    return ChatGenerationChunk(message=AIMessageChunk(content=message.content, response_metadata=message.response_metadata))
+
+
+def _stamp_chunk(router: Router) -> ChatGenerationChunk:
+    """An empty last chunk that stamps the streamed reply with its routing decision and cost."""
+    chunk = AIMessageChunk(content="")
+    stamp(chunk, router)
+    return ChatGenerationChunk(message=chunk)

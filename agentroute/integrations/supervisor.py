@@ -3,8 +3,8 @@
     START → agent → account → END
 
 `agent` is the wrapped compiled graph or runnable, added as a subgraph node so the checkpointer
-(SQLite by default, Postgres when $AGENTROUTE_DB names the central store) saves every one of its
-steps: a killed run resumes by thread id where it stopped. A plain callable becomes a node; if it
+(SQLite by default, for `invoke` and `ainvoke` alike; Postgres when $AGENTROUTE_DB names the central
+store) saves every one of its steps: a killed run resumes by thread id where it stopped. A plain callable becomes a node; if it
 takes a `router` parameter it receives the run's router. `account` writes the run's budget
 snapshot, decision trace and outcome into the state. The run id of the router is the thread id,
 and spend is restored from the trace store (or the central store's ledger), so a resumed run
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage

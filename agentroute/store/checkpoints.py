@@ -20,14 +20,11 @@ def open_checkpointer(db: str | None = None) -> Any:
 
 
 def sqlite_checkpointer(path: str | Path | None = None) -> Any:
-    """A SQLite checkpointer on `path` (default: $AGENTROUTE_HOME/checkpoints.sqlite)."""
-    import sqlite3
+    """A SQLite checkpointer on `path` (default: $AGENTROUTE_HOME/checkpoints.sqlite), for sync and
+    async runs alike (`invoke` and `ainvoke`/`astream`)."""
+    from agentroute.integrations.checkpoints import SqliteCheckpointer
 
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    file = Path(checkpoint_path() if path is None else path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteSaver(sqlite3.connect(str(file), check_same_thread=False))
+    return SqliteCheckpointer(checkpoint_path() if path is None else path)
 
 
 def postgres_checkpointer(url: str) -> Any:

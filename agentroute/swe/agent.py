@@ -22,7 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
-from agentroute.app import AgentRoute
+from agentroute.app import AgentRoute, run_id_of
 from agentroute.errors import AllModelsFailed, BudgetExhausted
 from agentroute.swe.evaluate import evaluate_patch
 from agentroute.swe.task import SweTask, load_tasks
@@ -78,16 +78,15 @@ def _assistant_message(response: Any) -> dict[str, Any]:
 
 
 def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, checkpointer: Any = None) -> CompiledStateGraph:
-    """The coding-agent graph. One router, budget and trace per run: the `run_id` of the config's
-    `configurable`, else its thread id. A `stop` event there, once set, interrupts before the next call."""
+    """The coding-agent graph. One router, budget and trace per run: the `agentroute_run_id` of the
+    config's `configurable`, else its thread id (so all runs on one thread share one budget). A `stop` event there, once set, interrupts before the next call."""
     settings = settings or AgentSettings()
 
     def workspace_of(state: AgentState) -> Workspace:
         return Workspace(Path(state["workspace"]), settings.sandbox)
 
     def router_of(config: RunnableConfig) -> Any:
-        configurable = config.get("configurable") or {}
-        return route.router(configurable.get("run_id") or configurable.get("thread_id"))
+        return route.router(run_id_of(config))
 
     def setup(state: AgentState) -> dict[str, Any]:
         task = task_of(state["task"])

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agentroute.app import AgentRoute
+from agentroute.app import RUN_KEY, AgentRoute
 from agentroute.config_files import error_line
 from agentroute.policies import DEFAULT_POLICY
 from agentroute.pool import Pool
@@ -99,7 +99,7 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
                        task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": settings.agent.max_steps})
     router = route.router(run_id)  # an interrupted run gets its spend back from the trace store
     graph = build_agent(route, settings.agent, checkpointer=checkpointer)
-    config: dict[str, Any] = {"configurable": {"thread_id": run_id, "run_id": run_id, "stop": stop}}
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id, RUN_KEY: run_id, "stop": stop}}
     start, ended_state = _starting_point(graph, config, task)
     state: dict[str, Any] = ended_state or {}
     started = time.perf_counter()
