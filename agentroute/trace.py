@@ -12,6 +12,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,9 +244,11 @@ class TraceStore:
         """Everything billed to the run so far (a pending attempt counts at its reserve)."""
         return sum(record.cost_nanos for record in self.records(run_id))
 
-    def export_jsonl(self, run_id: str, path: Path) -> int:
-        """Write the run's records as JSON lines; returns how many were written."""
-        records = self.records(self.run(run_id).run_id)
+    def export_jsonl(self, run_id: str | Sequence[str], path: Path) -> int:
+        """Write the run's records (or those of several runs, one run after another) as JSON lines;
+        returns how many were written."""
+        run_ids = [run_id] if isinstance(run_id, str) else list(run_id)
+        records = [record for one in run_ids for record in self.records(self.run(one).run_id)]
         with path.open("w") as out:
             for record in records:
                 out.write(record.model_dump_json() + "\n")
