@@ -109,7 +109,8 @@ def test_an_unverified_attempt_is_followed_by_one_at_a_stronger_floor_under_one_
         nanos = store.spent_nanos(attempt["run_id"])
         assert nanos == sum(r["cost_nanos"] for r in records if r["run_id"] == attempt["run_id"]) > 0
         assert attempt["spent_usd"] == nanos / 1e9 and store.run(attempt["run_id"]).task["tier_floor"] == attempt["tier_floor"]
-    assert row["spent_usd"] == pytest.approx(first["spent_usd"] + second["spent_usd"], abs=1e-12) <= 0.5
+    assert row["spent_usd"] == pytest.approx(first["spent_usd"] + second["spent_usd"], abs=1e-12)
+    assert row["spent_usd"] <= 0.5
     assert row["steps"] == 6 and row["calls"] == 6
 
     # the prediction is the verified attempt's patch; the evidence now holds this task's two attempts
@@ -135,6 +136,7 @@ def test_the_run_stops_when_no_stronger_attempt_is_affordable(tmp_path: Path, ll
 
 
 def test_a_missing_check_command_leaves_each_attempt_unverified_with_its_spend(tmp_path: Path, llm: FakeLLM) -> None:
+    seed_memory(tmp_path / "memory", cost={"low": 0.001, "mid": 0.01, "high": 0.05}, success={"low": 1.0, "mid": 1.0, "high": 1.0})
     llm.responder = ScriptedSolver([SEMVER])  # every tier solves it; only the check fails
     home = tmp_path / "home"
     result = run_cli(*args_for(tmp_path, llm, "--budget", "0.5", "--attempts", "2", "--verify", "no-such-check --all"),
@@ -144,11 +146,11 @@ def test_a_missing_check_command_leaves_each_attempt_unverified_with_its_spend(t
     [row] = read_jsonl(out / "results.jsonl")
     assert [a["verdict"] for a in row["attempts"]] == ["unverified", "unverified"]
     assert all(a["reason"].startswith("--verify exited 127") and "not found" in a["reason"] for a in row["attempts"])
-    floors = [a["tier_floor"] for a in row["attempts"]]
-    assert ["low", "mid", "high"].index(floors[1]) > ["low", "mid", "high"].index(floors[0])
+    assert row["attempts"][0]["tier_floor"] == "low" and row["attempts"][1]["tier_floor"] in ("mid", "high")
     assert row["outcome"] == "resolved"  # the benchmark's verdict is apart from the check's
     assert row["run_id"] == row["attempts"][-1]["run_id"]  # nothing verified: the last attempt's patch is kept
-    assert row["spent_usd"] == pytest.approx(sum(r["cost_nanos"] for r in trace_records(out)) / 1e9, abs=1e-12) > 0
+    assert row["spent_usd"] > 0
+    assert row["spent_usd"] == pytest.approx(sum(r["cost_nanos"] for r in trace_records(out)) / 1e9, abs=1e-12)
 
 
 
