@@ -84,7 +84,8 @@ class AgentRoute:
     policies: each decision is written with its outcome, task outcomes are credited back when a
     run finishes, similar past steps sharpen each tier's expected success, and the learned
     policy's model is fitted on the shipped seed plus the memory's labeled and credited steps
-    (once, here). `use_seed=False` starts the learned policy cold: only the memory teaches it."""
+    (once, here). `use_seed=False` starts the learned policy cold: only the memory teaches it.
+    `tier_floor` (a tier name) is the cheapest tier its routers may use (see `Router`)."""
 
     def __init__(
         self,
@@ -99,10 +100,12 @@ class AgentRoute:
         run_id: str | None = None,
         memory: Any = None,
         use_seed: bool = True,
+        tier_floor: str | None = None,
     ) -> None:
         validate_cap(budget_usd)
         self.pool = pool if isinstance(pool, Pool) else load_pool(pool)
         make_policy(policy, self.pool)  # fail early on an unknown policy name
+        self.tier_floor = self.pool.tier_named(tier_floor).index if tier_floor is not None else 0
         self.policy_name = policy
         self.budget_usd = budget_usd
         self.store = store if isinstance(store, TraceStore) else TraceStore(store)
@@ -132,6 +135,7 @@ class AgentRoute:
                     self.pool, make_policy(self.policy_name, self.pool, seed=self.seed, experience=self.experience,
                                            step_model=self.step_model),
                     budget_usd=info.cap_usd, run_id=run_id, store=self.store, settings=self.settings, task=info.task,
+                    tier_floor=self.tier_floor,
                 )
                 self._routers[run_id] = router
             return router

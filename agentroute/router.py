@@ -60,7 +60,11 @@ class _NoFit(Exception):
 
 
 class Router:
-    """Routes every call of one run under a hard budget, and records each attempt."""
+    """Routes every call of one run under a hard budget, and records each attempt.
+
+    `tier_floor` is the cheapest tier the run may use (a task-level escalation's floor, see
+    agentroute/escalation): every decision below it is raised to it, and neither the budget fit
+    nor a fallback after a failed tier goes below it."""
 
     def __init__(
         self,
@@ -72,8 +76,12 @@ class Router:
         store: TraceStore | None = None,
         settings: RouterSettings | None = None,
         task: dict[str, Any] | None = None,
+        tier_floor: int = 0,
     ) -> None:
+        if not 0 <= tier_floor < pool.size:
+            raise ValueError(f"tier floor {tier_floor} is not a tier of pool {pool.source}")
         self.pool = pool
+        self.tier_floor = tier_floor
         self.policy = policy
         self.run_id = run_id
         self.store = store
@@ -198,7 +206,7 @@ class Router:
         tokens (not below min_max_tokens). Raises BudgetExhausted when nothing fits."""
         max_tokens = decision.max_tokens or max_tokens
         chosen = decision.tier
-        downward = [tier for tier in range(chosen, -1, -1) if tier not in exclude]
+        downward = [tier for tier in range(chosen, self.tier_floor - 1, -1) if tier not in exclude]
         remaining = self.ledger.remaining_nanos
         for tier in downward:
             if self.reserve_nanos(self.pool.tiers[tier].primary, prompt_tokens, max_tokens) <= remaining:
@@ -276,7 +284,7 @@ class Router:
             self.step += 1
         prompt_tokens = self.count_prompt_tokens(self.pool.tiers[0].primary, messages, tools)
         context = self.context(messages, tools=tools, node=node, max_tokens=max_tokens, prompt_tokens=prompt_tokens, step=step)
-        decision = self.policy.decide(context)
+        decision = self._at_floor(self.policy.decide(context))
         failed_tiers: set[int] = set()
         attempts = itertools.count()
         last_error: BaseException | None = None
@@ -330,12 +338,19 @@ class Router:
                                  outcome="budget_exhausted", error=str(error)))
         self.outcome = "budget_exhausted"
 
+    def _at_floor(self, decision: Decision) -> Decision:
+        """The decision, raised to the run's tier floor when it is below it."""
+        if decision.tier >= self.tier_floor:
+            return decision
+        return Decision(tier=self.tier_floor, max_tokens=decision.max_tokens,
+                        reason=f"{decision.reason}; floor {self.pool.tiers[self.tier_floor].name}")
+
     def _next_decision(self, context: StepContext, failed_tiers: set[int]) -> Decision | None:
         """Ask the policy again after a tier failed; steer away from tiers that already failed."""
-        decision = self.policy.decide(context)
+        decision = self._at_floor(self.policy.decide(context))
         if decision.tier not in failed_tiers:
             return decision
-        untried = [tier.index for tier in self.pool.tiers if tier.index not in failed_tiers]
+        untried = [tier.index for tier in self.pool.tiers if tier.index not in failed_tiers and tier.index >= self.tier_floor]
         if not untried:
             return None
         above = [tier for tier in untried if tier > decision.tier]

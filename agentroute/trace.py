@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,9 +143,14 @@ class TraceStore(ABC):
         """Everything billed to the run so far (a pending attempt counts at its reserve)."""
         return sum(record.cost_nanos for record in self.records(run_id))
 
-    def export_jsonl(self, run_id: str, path: Path) -> int:
-        """Write the run's records as JSON lines; returns how many were written."""
-        return write_jsonl(self.records(self.run(run_id).run_id), path)
+    def records_of(self, run_ids: Sequence[str]) -> list[TraceRecord]:
+        """The records of several runs (a task's attempts), one run after another."""
+        return [record for run_id in run_ids for record in self.records(self.run(run_id).run_id)]
+
+    def export_jsonl(self, run_id: str | Sequence[str], path: Path) -> int:
+        """Write the run's records (or those of several runs, one run after another) as JSON lines;
+        returns how many were written."""
+        return write_jsonl(self.records_of([run_id] if isinstance(run_id, str) else run_id), path)
 
 
 def write_jsonl(records: list[TraceRecord], path: Path) -> int:

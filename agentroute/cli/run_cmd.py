@@ -10,6 +10,9 @@ import typer
 from agentroute.cli.output import console, fail
 
 if TYPE_CHECKING:
+    from agentroute.memory.store import ExperienceMemory
+    from agentroute.pool import Pool
+    from agentroute.swe.escalation import Escalation
     from agentroute.swe.outputs import TaskResult
 
 TaskArgument = Annotated[Path, typer.Argument(
@@ -17,32 +20,62 @@ TaskArgument = Annotated[Path, typer.Argument(
 CheckoutOption = Annotated[Optional[Path], typer.Option(
     "--checkout", help="For a dataset file: the repositories (DIR/<instance_id>, DIR/<owner>__<name>, or one checkout).")]
 InstanceOption = Annotated[Optional[list[str]], typer.Option("--instance", help="Only this instance id (repeatable).")]
+AttemptsOption = Annotated[int, typer.Option(
+    "--attempts", help="Attempts per task, each on a fresh workspace, all under the one --budget. After an attempt that "
+                       "is not verified, the escalation policy picks a stronger tier floor for the next one's steps, or stops.")]
+VerifyOption = Annotated[Optional[str], typer.Option(
+    "--verify", help="Check command run in the agent's workspace (same sandbox) after it submits; exit 0 = verified. "
+                     "Without it, a local suite task's own tests are the check; a SWE-bench dataset needs --verify "
+                     "for --attempts > 1.")]
+VerifyTimeoutOption = Annotated[float, typer.Option(
+    "--verify-timeout", min=1, help="Seconds the --verify command may run; past it the attempt is unverified.")]
 
 
 def _tier_mix(tier_calls: dict[str, int], order: list[str]) -> str:
     return " ".join(f"{name}×{tier_calls[name]}" for name in order if tier_calls.get(name))
 
 
-def _summary(results: list[TaskResult], tier_order: list[str], budget: float) -> None:
+def _attempts(result: TaskResult) -> str:
+    """Each attempt's tier floor and verdict, e.g. `low✗ mid✓`."""
+    return " ".join(f"{attempt.tier_floor}{'✓' if attempt.verdict == 'verified' else '✗'}" for attempt in result.attempts)
+
+
+def _summary(results: list[TaskResult], tier_order: list[str], budget: float, *, attempts: bool) -> None:
     from collections import Counter
 
     from rich.table import Table
 
     table = Table(title=f"agentroute run · budget ${budget:g} per task")
-    for column in ("task", "outcome", "$ spent", "steps", "tier mix (calls)", "seconds"):
+    columns = ("task", "outcome", *(("attempts (floor)",) if attempts else ()), "$ spent", "steps", "tier mix (calls)", "seconds")
+    for column in columns:
         table.add_column(column, justify="right" if column in ("$ spent", "steps", "seconds") else "left")
     for result in results:
-        table.add_row(result.instance_id, result.outcome, f"{result.spent_usd:.4f}", str(result.steps),
-                      _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}")
+        table.add_row(result.instance_id, result.outcome, *((_attempts(result),) if attempts else ()),
+                      f"{result.spent_usd:.4f}", str(result.steps), _tier_mix(result.tier_calls, tier_order),
+                      f"{result.seconds:.1f}")
     total_tiers: Counter[str] = Counter()
     for result in results:
         total_tiers.update(result.tier_calls)
     resolved = sum(result.outcome == "resolved" for result in results)
     table.add_section()
-    table.add_row(f"{len(results)} tasks", f"{resolved} resolved", f"{sum(r.spent_usd for r in results):.4f}",
+    table.add_row(f"{len(results)} tasks", f"{resolved} resolved",
+                  *((f"{sum(len(r.attempts) for r in results)} attempts",) if attempts else ()),
+                  f"{sum(r.spent_usd for r in results):.4f}",
                   str(sum(r.steps for r in results)), _tier_mix(dict(total_tiers), tier_order),
                   f"{sum(r.seconds for r in results):.1f}")
     console.print(table)
+
+
+def _escalation(pool: Pool, memory: ExperienceMemory | None, *, suite: str, batch: str) -> Escalation:
+    """The task-level policy's driver: evidence from the memory's escalation collection when there
+    is one, else in-process group statistics."""
+    from agentroute.swe.escalation import Escalation
+
+    if memory is None:
+        return Escalation(pool, suite=suite)
+    from agentroute.escalation.memory_evidence import MemoryEvidence
+
+    return Escalation(pool, MemoryEvidence(memory, run_prefix=f"swe-{batch}"), suite=suite)
 
 
 def run(
@@ -63,6 +96,9 @@ def run(
     keep_workspaces: Annotated[bool, typer.Option("--keep-workspaces", help="Keep each task's workspace after it ends.")] = False,
     db: Annotated[Optional[str], typer.Option("--db", help="Central store (postgresql:// URL): traces, budget ledgers and checkpoints, instead of --store. Default: $AGENTROUTE_DB.")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="Run the tasks on a Ray cluster (agentroute[ray]): `local` starts one on this machine, or the cluster's address (auto, ray://HOST:10001).")] = None,
+    attempts: AttemptsOption = 1,
+    verify: VerifyOption = None,
+    verify_timeout: VerifyTimeoutOption = 300.0,
 ) -> None:
     """Run the routed coding agent on one task or a suite; writes predictions.jsonl (SWE-bench format)."""
     from rich.markup import escape
@@ -75,6 +111,7 @@ def run(
     from agentroute.pool import load_pool
     from agentroute.swe.agent import AgentSettings
     from agentroute.swe.outputs import OutputDir
+    from agentroute.swe.escalation import COLLECTION as ESCALATION_COLLECTION
     from agentroute.swe.runner import RunSettings, StepUpdate, run_tasks
     from agentroute.swe.task import select_tasks
     from agentroute.swe.sandbox import describe, resolve_layer
@@ -84,13 +121,20 @@ def run(
 
     validate_cap(budget)
     db = database_url(db)
+    if attempts < 1:
+        fail(f"--attempts must be 1 or more, got {attempts}")
+    if verify is not None and not verify.strip():
+        fail("--verify needs a command, e.g. --verify 'python -m pytest -q'")
+    if attempts > 1 and verify is None and task_or_dir.is_file():
+        fail("--attempts > 1 on a SWE-bench dataset needs --verify CMD: the instances' tests are the benchmark's "
+             "verdict, not a check the run may use")
     pool = load_pool(pool_file)
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
     require_keys(pool)
-    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers, use_seed=not no_seed,
-                           agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
-                                               sandbox=SandboxSettings(timeout=command_timeout)))
+    settings = RunSettings(budget_usd=budget, policy=policy, workers=workers, use_seed=not no_seed, attempts=attempts,
+                           agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces, verify=verify,
+                                               verify_timeout=verify_timeout, sandbox=SandboxSettings(timeout=command_timeout)))
     output = OutputDir(out or home() / "swe" / task_or_dir.resolve().stem, settings.identity(pool), settings.model_name)
     done = output.finished()
     for note in output.notes:
@@ -100,15 +144,18 @@ def run(
         console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")
     if resolve_layer() == "bwrap":  # any other layer was logged as a warning when detected
         console.print(describe("bwrap"), highlight=False)
-    experience = None
+    experience = escalation_memory = None
     if not no_memory:
         from agentroute.memory.slots import where_memory_lives
         from agentroute.memory.store import ExperienceMemory
 
         path, url = where_memory_lives(memory, None)
         experience = ExperienceMemory(path, url=url)
+        if attempts > 1:
+            escalation_memory = ExperienceMemory(path, url=url, collection=ESCALATION_COLLECTION)
     else:
         path, url = None, None
+    escalation = _escalation(pool, escalation_memory, suite=task_or_dir.resolve().stem, batch=output.batch)
     trace_store = TraceStore(db or store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
@@ -116,8 +163,9 @@ def run(
         rows = {task.instance_id: progress.add_task(task.instance_id, total=max_steps, status="queued") for task in todo}
 
         def show(update: StepUpdate) -> None:
-            status = (f"{update.outcome} · ${update.spent_usd:.4f}" if update.done
-                      else f"step {update.step} · {update.tier or '-'} · ${update.spent_usd:.4f}")
+            attempt = f"attempt {update.attempt} · " if attempts > 1 else ""
+            status = (f"{update.outcome} · {attempt}${update.spent_usd:.4f}" if update.done
+                      else f"{attempt}step {update.step} · {update.tier or '-'} · ${update.spent_usd:.4f}")
             progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
 
         try:
@@ -128,11 +176,12 @@ def run(
                 results = run_tasks_on_ray(todo, pool, settings, output, address=ray_address, places=places, progress=show)
             else:
                 results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                                    checkpointer=open_checkpointer(db), progress=show)
+                                    checkpointer=open_checkpointer(db), progress=show, escalation=escalation)
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)
-    _summary([*done.values(), *results] if done else results, [tier.name for tier in pool.tiers], budget)
+    _summary([*done.values(), *results] if done else results, [tier.name for tier in pool.tiers], budget,
+             attempts=attempts > 1)
     console.print(f"predictions: {output.predictions}\nresults: {output.results}\ntraces: {output.traces}/"
                   f"  (or agentroute trace RUN_ID; run ids are in results.jsonl)")
     failed = [result.instance_id for result in results if result.outcome == "error"]

@@ -8,7 +8,8 @@ Every model call is `router.complete(...)` on the router of the run (one per thr
 call is routed with the whole prefix in view (failing tests, repeated commands, phase, spend)
 under the task's hard budget. The tools run in the task's sandboxed workspace. `finish` takes
 the workspace diff as the patch and, if the agent submitted, decides resolved / unresolved with
-the task's tests. Outcomes: resolved, unresolved, budget_exhausted, step_limit, error.
+the task's tests and runs the attempt's check (verified / unverified, agentroute/swe/verify.py).
+Outcomes: resolved, unresolved, budget_exhausted, step_limit, error.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from agentroute.errors import AllModelsFailed, BudgetExhausted
 from agentroute.swe.evaluate import evaluate_patch
 from agentroute.swe.task import SweTask, load_tasks
 from agentroute.swe.tools import TOOLS, run_tool
+from agentroute.swe.verify import not_submitted, run_check, tests_verdict
 from agentroute.swe.workspace import SandboxSettings, Workspace
 
 SYSTEM_PROMPT = """You are a careful software engineer. The repository of the issue below is your working directory.
@@ -42,11 +44,14 @@ NUDGE = "Reply with a tool call: bash to explore or test, edit to change a file,
 
 
 class AgentSettings(BaseModel):
-    """Limits of one agent run."""
+    """Limits of one agent run, and the check of its submitted work (`verify`: a command run in
+    the workspace; None: the task's own tests, see agentroute/swe/verify.py)."""
 
     max_steps: int = Field(default=40, gt=0)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     keep_workspace: bool = False
+    verify: str | None = None
+    verify_timeout: float = Field(default=300.0, gt=0)
 
 
 class AgentState(TypedDict, total=False):
@@ -61,6 +66,7 @@ class AgentState(TypedDict, total=False):
     patch: str
     outcome: str
     evaluation: dict[str, Any] | None
+    verdict: dict[str, Any]
 
 
 def task_of(value: dict[str, Any] | str) -> SweTask:
@@ -132,13 +138,17 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
         patch = workspace.diff()
         evaluation = None
         outcome = state.get("stop") or "error"
+        verdict = not_submitted(outcome)
         if outcome == "submitted":
             evaluation = evaluate_patch(task, patch)
             outcome = "resolved" if evaluation.resolved else "unresolved"
+            verdict = (run_check(workspace, settings.verify, settings.verify_timeout) if settings.verify
+                       else tests_verdict(evaluation))
         router_of(config).finish(outcome)
         if not settings.keep_workspace:
             workspace.remove()
-        return {"patch": patch, "outcome": outcome, "evaluation": evaluation.model_dump() if evaluation else None}
+        return {"patch": patch, "outcome": outcome, "evaluation": evaluation.model_dump() if evaluation else None,
+                "verdict": verdict.model_dump()}
 
     def after_model(state: AgentState) -> str:
         return "finish" if state.get("stop") else "tools"

@@ -4,7 +4,7 @@
     out/records/<id>.json        one finished task (written to a temporary file, then renamed)
     out/results.jsonl            derived: every record, one line each, sorted by instance id
     out/predictions.jsonl        derived: SWE-bench's format, one line per record
-    out/traces/<id>.jsonl        the task's decision trace, exported before its record
+    out/traces/<id>.jsonl        the decision trace of the task's attempts, exported before its record
 
 A task is finished once its record exists: a kill at any point leaves it whole or absent, never
 half written. The derived files are rewritten whole (temporary file, then rename) after each
@@ -24,16 +24,33 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, Field, computed_field
 
 from agentroute.errors import AgentRouteError, ConfigError
 from agentroute.trace import TraceRecord, write_jsonl
+from agentroute.swe.verify import VerdictName
 
 Outcome = Literal["resolved", "unresolved", "budget_exhausted", "step_limit", "error"]
 
 
+class AttemptResult(BaseModel):
+    """One attempt at a task (`run --attempts`): its tier floor, how it ended, its check's verdict
+    and what it cost. Each attempt is its own run in the trace store (`run_id`)."""
+
+    attempt: int
+    run_id: str
+    tier_floor: str
+    outcome: Outcome
+    verdict: VerdictName
+    reason: str
+    spent_usd: float
+    cap_usd: float
+    steps: int
+
+
 class TaskResult(BaseModel):
-    """How one task ended and what it cost."""
+    """How one task ended and what it cost: the totals over its attempts, and the kept attempt's
+    run id, outcome, patch, error and evaluation (the verified attempt, else the last)."""
 
     instance_id: str
     run_id: str
@@ -47,6 +64,11 @@ class TaskResult(BaseModel):
     error: str | None = None
     evaluation: dict[str, Any] | None = None
     workspace: str | None = None  # kept only with AgentSettings.keep_workspace (--keep-workspaces)
+    attempts: list[AttemptResult] = Field(default_factory=list)  # empty in records of older agentroutes
+
+    def run_ids(self) -> list[str]:
+        """The run of each attempt (one run for a task of one attempt)."""
+        return [attempt.run_id for attempt in self.attempts] or [self.run_id]
 
     @computed_field
     @property
@@ -63,6 +85,8 @@ class RunIdentity(BaseModel):
     policy: str
     pool: str
     max_steps: int
+    attempts: int = 1
+    verify: str | None = None
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -116,7 +140,8 @@ class OutputDir:
             saved = RunIdentity.model_validate_json(saved_file.read_text())
         except ValueError:
             raise ConfigError(f"{saved_file} is not an agentroute run file; use another --out") from None
-        differ = [name for name in ("budget_usd", "policy", "pool", "max_steps") if getattr(saved, name) != getattr(wanted, name)]
+        differ = [name for name in ("budget_usd", "policy", "pool", "max_steps", "attempts", "verify")
+                  if getattr(saved, name) != getattr(wanted, name)]
         if differ:
             was = ", ".join(f"{name}={getattr(saved, name)}" for name in differ)
             raise ConfigError(f"{self.path} continues a run started with {was}; repeat those options or use another --out")

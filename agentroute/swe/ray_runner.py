@@ -71,7 +71,7 @@ def run_on_worker(task: SweTask, pool: Pool, settings: RunSettings, places: Work
         result = run_task(task, pool, settings, store=store, memory=memory,
                           checkpointer=open_checkpointer(places.db) if places.db else sqlite_checkpointer(places.checkpoints),
                           batch=batch)
-        return RayTaskOutcome(result=result, trace=store.records(result.run_id))
+        return RayTaskOutcome(result=result, trace=store.records_of(result.run_ids()))
     finally:
         store.close()
 

@@ -1,4 +1,8 @@
-"""Run SWE-style tasks through the routed agent: one budget, router and trace per task, N at a time.
+"""Run SWE-style tasks through the routed agent: one budget per task, N tasks at a time.
+
+A task is one or more attempts (`RunSettings.attempts`, agentroute/swe/escalation.py), each a
+run of its own (router, trace, checkpoint thread, fresh workspace) whose cap is what the earlier
+attempts left of the task's budget, so all of them together never spend more than it.
 
 Everything a run produces lands in its output directory as each task ends, one atomic record per
 task (agentroute/swe/outputs.py): `predictions.jsonl` in SWE-bench's format, `results.jsonl`
@@ -22,13 +26,18 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agentroute.app import RUN_KEY, AgentRoute
+from agentroute.budget import validate_cap
 from agentroute.config_files import error_line
+from agentroute.escalation.protocol import Attempt
+from agentroute.money import usd
 from agentroute.policies import DEFAULT_POLICY
 from agentroute.pool import Pool
 from agentroute.router_settings import RouterSettings
 from agentroute.swe.agent import AgentSettings, TaskInterrupted, build_agent
-from agentroute.swe.outputs import Outcome, OutputDir, RunIdentity, TaskResult
+from agentroute.swe.escalation import Escalation, as_attempt, task_view
+from agentroute.swe.outputs import AttemptResult, Outcome, OutputDir, RunIdentity, TaskResult
 from agentroute.swe.task import SweTask
+from agentroute.swe.verify import Verdict, not_submitted
 from agentroute.swe.workspace import Workspace
 from agentroute.trace import TraceRecord, TraceStore
 
@@ -40,6 +49,7 @@ class RunSettings(BaseModel):
     policy: str = DEFAULT_POLICY
     workers: int = Field(default=1, ge=1)
     use_seed: bool = True
+    attempts: int = Field(default=1, ge=1)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
 
@@ -51,13 +61,15 @@ class RunSettings(BaseModel):
     def identity(self, pool: Pool) -> RunIdentity:
         """What a re-run into the same output directory must repeat (with a fresh batch id)."""
         return RunIdentity(batch=uuid.uuid4().hex[:8], budget_usd=self.budget_usd, policy=self.policy,
-                           pool=pool.source, max_steps=self.agent.max_steps)
+                           pool=pool.source, max_steps=self.agent.max_steps, attempts=self.attempts,
+                           verify=self.agent.verify)
 
 
 class StepUpdate(BaseModel):
     """Progress of one task, reported after each agent step."""
 
     instance_id: str
+    attempt: int = 1
     step: int
     tier: str | None
     spent_usd: float
@@ -88,15 +100,20 @@ def _starting_point(graph: Any, config: dict[str, Any], task: SweTask) -> tuple[
     return fresh, None
 
 
-def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceStore, memory: Any = None,
-             checkpointer: Any = None, batch: str = "", progress: Progress | None = None,
-             stop: threading.Event | None = None) -> TaskResult:
-    """Run the agent on one task under its own budget; never raises for the task's own failure.
-    Raises TaskInterrupted (leaving the workspace for a resume) once `stop` is set."""
-    run_id = f"swe-{batch or uuid.uuid4().hex[:8]}-{task.instance_id}"
-    route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=settings.budget_usd, store=store,
+def run_attempt(task: SweTask, pool: Pool, settings: RunSettings, *, run_id: str, number: int, cap_usd: float,
+                tier_floor: str, store: TraceStore, memory: Any = None, checkpointer: Any = None,
+                progress: Progress | None = None, stop: threading.Event | None = None,
+                spent_before_nanos: int = 0) -> tuple[TaskResult, int]:
+    """One attempt at the task: the agent on a fresh workspace under `cap_usd`, its steps routed
+    never below `tier_floor`. Returns its result (with its one AttemptResult) and its spend in
+    nano-USD. Never raises for the task's own failure; raises TaskInterrupted (leaving the
+    workspace for a resume) once `stop` is set. A run that already exists in the trace store keeps
+    its cap and spend, and continues from its checkpoint."""
+    route = AgentRoute(pool=pool, policy=settings.policy, budget_usd=cap_usd, store=store,
                        settings=settings.router, memory=memory, run_id=run_id, use_seed=settings.use_seed,
-                       task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": settings.agent.max_steps})
+                       tier_floor=tier_floor,
+                       task={"instance_id": task.instance_id, "repo": task.repo, "max_steps": settings.agent.max_steps,
+                             **({"attempt": number, "tier_floor": tier_floor} if settings.attempts > 1 else {})})
     router = route.router(run_id)  # an interrupted run gets its spend back from the trace store
     graph = build_agent(route, settings.agent, checkpointer=checkpointer)
     config: dict[str, Any] = {"configurable": {"thread_id": run_id, RUN_KEY: run_id, "stop": stop}}
@@ -112,8 +129,8 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
             state = update
             if progress is not None:
                 last = next((record.tier_name for record in reversed(router.records) if record.kind == "model"), None)
-                progress(StepUpdate(instance_id=task.instance_id, step=state.get("steps", 0), tier=last,
-                                    spent_usd=router.ledger.snapshot().spent_usd))
+                progress(StepUpdate(instance_id=task.instance_id, attempt=number, step=state.get("steps", 0), tier=last,
+                                    spent_usd=usd(spent_before_nanos + router.ledger.spent_nanos)))
     except TaskInterrupted:
         raise
     except Exception as failure:  # a crash of the agent itself (bad repo, git failure…) ends this task only
@@ -122,28 +139,94 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
         if state.get("workspace") and not settings.agent.keep_workspace:
             Workspace(Path(state["workspace"])).remove()
     budget = router.ledger.snapshot()
+    outcome = state.get("outcome") or "error"
+    verdict = Verdict.model_validate(state["verdict"]) if state.get("verdict") else not_submitted(outcome)
     result = TaskResult(
-        instance_id=task.instance_id, run_id=run_id, outcome=state.get("outcome") or "error", spent_usd=budget.spent_usd,
+        instance_id=task.instance_id, run_id=run_id, outcome=outcome, spent_usd=budget.spent_usd,
         cap_usd=budget.cap_usd, steps=state.get("steps", 0), tier_calls=_tier_calls(router.records),
         seconds=round(time.perf_counter() - started, 3), patch=state.get("patch", ""),
         error=error or state.get("error"), evaluation=state.get("evaluation"),
         workspace=state.get("workspace") if settings.agent.keep_workspace else None,
+        attempts=[AttemptResult(attempt=number, run_id=run_id, tier_floor=tier_floor, outcome=outcome,
+                                verdict=verdict.verdict, reason=error or verdict.reason, spent_usd=budget.spent_usd,
+                                cap_usd=budget.cap_usd, steps=state.get("steps", 0))],
     )
+    return result, router.ledger.spent_nanos
+
+
+def attempt_run_id(first_run_id: str, number: int) -> str:
+    """The run id of attempt `number`: the task's run id for the first, `<it>-a<number>` after."""
+    return first_run_id if number == 1 else f"{first_run_id}-a{number}"
+
+
+def combine(attempts: list[TaskResult], spent_nanos: int, cap_usd: float) -> TaskResult:
+    """The task's result: the kept attempt (the verified one, else the last) with the totals of all."""
+    kept = next((result for result in attempts if result.attempts[0].verdict == "verified"), attempts[-1])
+    tiers: Counter[str] = Counter()
+    for result in attempts:
+        tiers.update(result.tier_calls)
+    return kept.model_copy(update={
+        "spent_usd": usd(spent_nanos), "cap_usd": cap_usd, "steps": sum(result.steps for result in attempts),
+        "tier_calls": dict(tiers), "seconds": round(sum(result.seconds for result in attempts), 3),
+        "attempts": [one for result in attempts for one in result.attempts]})
+
+
+def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceStore, memory: Any = None,
+             checkpointer: Any = None, batch: str = "", progress: Progress | None = None,
+             stop: threading.Event | None = None, escalation: Escalation | None = None) -> TaskResult:
+    """Run the agent on one task: up to `settings.attempts` attempts, each on a fresh workspace,
+    all under the task's one budget (each attempt's cap is what the earlier ones left). After an
+    attempt that was not verified, `escalation` (default: in-process group statistics) chooses
+    the next attempt's tier floor, or stops. A resumed task replays its finished attempts from
+    their checkpoints and keeps each existing attempt's floor. Never raises for the task's own
+    failure; raises TaskInterrupted once `stop` is set."""
+    first_run_id = f"swe-{batch or uuid.uuid4().hex[:8]}-{task.instance_id}"
+    cap_nanos = validate_cap(settings.budget_usd)
+    escalation = escalation or Escalation(pool)
+    policy, view = escalation.policy_for(task), task_view(task, escalation.suite)
+    results: list[TaskResult] = []
+    seen: list[Attempt] = []
+    spent_nanos = 0
+    for number in range(1, settings.attempts + 1):
+        run_id = attempt_run_id(first_run_id, number)
+        saved = store.find_run(run_id)
+        if settings.attempts == 1:
+            floor: str | None = pool.tiers[0].name
+        else:
+            choice = escalation.next_floor(policy, view, seen, usd(cap_nanos - spent_nanos))
+            floor = saved.task.get("tier_floor", choice) if saved is not None else choice
+        if floor is None or (saved is None and spent_nanos >= cap_nanos):
+            break
+        cap_usd = settings.budget_usd if not spent_nanos else usd(cap_nanos - spent_nanos)
+        result, spent = run_attempt(task, pool, settings, run_id=run_id, number=number, cap_usd=cap_usd,
+                                    tier_floor=floor, store=store, memory=memory, checkpointer=checkpointer,
+                                    progress=progress, stop=stop, spent_before_nanos=spent_nanos)
+        results.append(result)
+        spent_nanos += spent
+        seen.append(as_attempt(result.attempts[0], result.patch))
+        if result.attempts[0].verdict == "verified" or result.outcome == "error":
+            break
+    if settings.attempts > 1:
+        escalation.learn(policy, view, seen)
+    task_result = combine(results, spent_nanos, settings.budget_usd)
     if progress is not None:
-        progress(StepUpdate(instance_id=task.instance_id, step=result.steps, tier=None, spent_usd=result.spent_usd,
-                            done=True, outcome=result.outcome))
-    return result
+        progress(StepUpdate(instance_id=task.instance_id, attempt=len(results), step=task_result.steps, tier=None,
+                            spent_usd=task_result.spent_usd, done=True, outcome=task_result.outcome))
+    return task_result
 
 
 def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: OutputDir, *, store: TraceStore,
-              memory: Any = None, checkpointer: Any = None, progress: Progress | None = None) -> list[TaskResult]:
-    """Run every task not already in the output directory, `settings.workers` at a time."""
+              memory: Any = None, checkpointer: Any = None, progress: Progress | None = None,
+              escalation: Escalation | None = None) -> list[TaskResult]:
+    """Run every task not already in the output directory, `settings.workers` at a time; with
+    `settings.attempts` > 1 one `escalation` (default: in-process group statistics) serves them all."""
     stop = threading.Event()
+    escalation = escalation or Escalation(pool)
 
     def one(task: SweTask) -> TaskResult:
         result = run_task(task, pool, settings, store=store, memory=memory, checkpointer=checkpointer,
-                          batch=out.batch, progress=progress, stop=stop)
-        out.write(result, store.records(result.run_id))
+                          batch=out.batch, progress=progress, stop=stop, escalation=escalation)
+        out.write(result, store.records_of(result.run_ids()))
         return result
 
     with ThreadPoolExecutor(max_workers=settings.workers) as executor:
