@@ -25,6 +25,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
 from agentroute.config_files import error_line
 from agentroute.context import StepContext
+from agentroute.credentials import require_keys
 from agentroute.errors import AllModelsFailed, BudgetExhausted, BudgetOverrun, DeadlineExceeded
 from agentroute.money import usd
 from agentroute.policies.base import Decision, Feedback, Policy
@@ -84,6 +85,7 @@ class Router:
         self.records: list[TraceRecord] = []
         self._tier_costs: dict[int, list[int]] = {}
         self._prompt_drift: dict[str, float] = {}
+        self._keys_checked = False
         if store is not None:
             self._restore(store)
 
@@ -226,14 +228,45 @@ class Router:
         tools: Sequence[dict[str, Any]] | None = None,
         node: str | None = None,
         max_tokens: int | None = None,
+        check_keys: bool = False,
     ) -> Result:
         """Route one call and run it through `invoke(model, max_tokens)`.
 
-        Transient errors are retried with backoff on the same model, then the tier's next
-        model is tried, then (up to `tier_changes` times) the policy is asked for another tier, all
-        within `settings.deadline`. Raises BudgetExhausted when nothing fits, BudgetOverrun once a
-        provider billed more than a reserve, and AllModelsFailed when every try failed.
+        With `check_keys` (the doors that call providers through litellm set it), the pool's API
+        keys are checked before the run's first call as the CLI checks them: a missing key is one
+        ConfigError, never a provider error retried. Transient errors are retried with backoff on the same model, then the
+        tier's next model is tried, then (up to `tier_changes` times) the policy is asked for
+        another tier, all within `settings.deadline`. Raises BudgetExhausted when nothing fits,
+        BudgetOverrun once a provider billed more than a reserve, and AllModelsFailed when every
+        try failed. A call that raises marks the run stopped in the trace store (its outcome, or
+        `error`), so a run that dies is never left `running`; a later `finish` overwrites it.
         """
+        try:
+            if check_keys and not self._keys_checked:
+                require_keys(self.pool)
+                self._keys_checked = True
+            return self._route(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens)
+        except BaseException as error:
+            self.mark_stopped(error)
+            raise
+
+    def mark_stopped(self, error: BaseException) -> None:
+        """Record in the trace store that the run stopped on `error` (its outcome so far, else
+        `error`, or `interrupted` for Ctrl-C), so a dead run never stays `running`."""
+        if self.store is not None:
+            self.store.finish_run(self.run_id, self.outcome or ("error" if isinstance(error, Exception) else "interrupted"))
+
+    def _route(
+        self,
+        messages: Sequence[dict[str, Any]],
+        invoke: Invoke[Result],
+        usage_of: Callable[[Result], Usage],
+        *,
+        tools: Sequence[dict[str, Any]] | None,
+        node: str | None,
+        max_tokens: int | None,
+    ) -> Result:
+        """The call loop of `call`: decide, fit, try models and tiers, account."""
         if self.outcome == "budget_overrun":
             raise self._overrun("the run stopped after a provider billed more than its reserve")
         deadline = time.monotonic() + self.settings.deadline
@@ -425,7 +458,8 @@ class Router:
         """
         stream = bool(litellm_kwargs.get("stream"))
         invoke, usage_of = litellm_call(messages, tools, self.settings.timeout, litellm_kwargs)
-        result = self.call(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens)
+        result = self.call(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens,
+                           check_keys="mock_response" not in litellm_kwargs)
         return iter(result.chunks) if stream else result
 
     def finish(self, outcome: str) -> None:

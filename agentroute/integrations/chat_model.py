@@ -81,7 +81,7 @@ class RoutedChatModel(BaseChatModel):
         try:
             result = router.call(
                 openai_messages(messages), invoke, usage_of,
-                tools=kwargs.get("tools"), node=node, max_tokens=max_tokens,
+                tools=kwargs.get("tools"), node=node, max_tokens=max_tokens, check_keys=True,
             )
         except BudgetExhausted as error:
             if self.raise_on_budget:

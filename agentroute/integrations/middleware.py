@@ -54,7 +54,7 @@ class AgentRouteMiddleware(AgentMiddleware):
         try:
             response = router.call(
                 openai_messages(prefix), invoke, usage_of, tools=openai_tools(request.tools),
-                node=node, max_tokens=request.model_settings.get("max_tokens"),
+                node=node, max_tokens=request.model_settings.get("max_tokens"), check_keys=True,
             )
         except BudgetExhausted as error:
             return ModelResponse(result=[budget_stop_message(error, router.ledger.snapshot())])
