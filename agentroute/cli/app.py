@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-import typer
+# typer's rich help and error boxes import markdown-it, pygments and attrs: +0.25 s of CPU on every
+# `--help`. Plain help by default keeps `agentroute --help` under 0.3 s (benchmarks/cli_latency.py);
+# TYPER_USE_RICH=1 brings the boxes back. Set before typer is imported, which reads it once.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
 
 from agentroute.cli.bench_cmd import bench_app
 from agentroute.cli.output import errors
