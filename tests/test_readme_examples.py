@@ -90,7 +90,9 @@ def run_block(block: Block, checkout: Path, env: dict[str, str]) -> None:
         return
     done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL)
-    assert done.returncode == 0, f"{block.name} failed ({done.returncode}):\n{block.code}\n{done.stdout}\n{done.stderr}"
+    reasons = [line for results in checkout.glob(".agentroute/swe/*/results.jsonl")
+               for line in results.read_text().splitlines() if '"error":null' not in line]
+    assert done.returncode == 0, f"{block.name} failed ({done.returncode}):\n{block.code}\n{done.stdout}\n{done.stderr}\n{reasons}"
     assert "Traceback" not in done.stderr, f"{block.name}:\n{done.stderr}"
 
 
