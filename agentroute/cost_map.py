@@ -8,7 +8,6 @@ most configs) is priced from the same JSON file litellm itself loads with
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import json
 from functools import lru_cache
@@ -44,4 +43,6 @@ def model_info(model_id: str) -> dict[str, Any] | None:
 
 def closest_ids(model_id: str, count: int = 3) -> list[str]:
     """The known model ids nearest in spelling to `model_id` (for "did you mean")."""
+    import difflib
+
     return difflib.get_close_matches(model_id, offline_cost_map().keys(), n=count, cutoff=0.6)

@@ -41,19 +41,21 @@ register_demo_command(app)
 
 def main() -> None:
     """Run the CLI; an AgentRouteError becomes one `error:` line and exit code 2."""
+    from rich.markup import escape
+
     from agentroute.errors import AgentRouteError
     from agentroute.extras import missing_extra
 
     try:
         app()
     except AgentRouteError as error:
-        errors.print(f"[bold red]error:[/] {error}", soft_wrap=True, highlight=False)
+        errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True, highlight=False)
         sys.exit(2)
     except ModuleNotFoundError as error:  # an optional extra that is not installed
         message = missing_extra(error)
         if message is None:
             raise
-        errors.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
+        errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
         sys.exit(2)
 
 
