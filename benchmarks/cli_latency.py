@@ -8,6 +8,11 @@ what the command itself costs even on a busy machine. `--imports` lists, for `po
 heavy packages imported (none is the goal).
 
     python benchmarks/cli_latency.py [--repeat 7] [--imports]
+
+Measured here (2 shared cores, load average 2.7, `--repeat 5`; `python -c pass` took 0.10 s wall,
+0.06 s CPU): `--help` 0.60 s wall / 0.33 s CPU (0.44 s CPU before typer's rich help was turned
+off), `pool show` 1.20 s wall / 0.63 s CPU (7.8 s CPU and 31 s wall when it imported litellm).
+What is left is typer, rich's table, pydantic's model building and parsing litellm's 3 MB map.
 """
 
 from __future__ import annotations
