@@ -16,7 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from agentroute.budget import validate_cap
+from agentroute.credentials import require_keys
+from agentroute.errors import ConfigError
 from agentroute.policies import DEFAULT_POLICY, make_policy
 from agentroute.policies.learned import train_step_model
 from agentroute.policies.sufficiency import SufficiencyModel
@@ -45,15 +49,24 @@ def run_id_of(config: Mapping[str, Any]) -> str | None:
     return str(run_id) if run_id is not None else None
 
 
-def current_thread_and_node() -> tuple[str | None, str | None]:
+class GraphCall(BaseModel):
+    """Where a routed call runs: inside a LangGraph graph or not, its thread id and node."""
+
+    in_graph: bool = False
+    thread_id: str | None = None  # the agentroute run: RUN_KEY, else the thread id
+    node: str | None = None
+
+
+def current_graph_call() -> GraphCall:
     """The agentroute run (see `run_id_of`) and node name of the runnable being executed, if any."""
     try:
         from langgraph.config import get_config
 
         config = get_config()
     except (RuntimeError, ImportError):
-        return None, None
-    return run_id_of(config), (config.get("metadata") or {}).get("langgraph_node")
+        return GraphCall()
+    node = (config.get("metadata") or {}).get("langgraph_node")
+    return GraphCall(in_graph=node is not None, thread_id=run_id_of(config), node=node)
 
 
 def _store(memory: Any) -> Any:
@@ -112,6 +125,7 @@ class AgentRoute:
         self.settings = settings or RouterSettings()
         self.task = dict(task or {})
         self.seed = seed
+        self.explicit_run_id = run_id
         self.default_run_id = run_id or f"run-{uuid.uuid4().hex[:12]}"
         self.memory = _store(memory)
         self.experience = _experience(self.memory)
@@ -154,20 +168,33 @@ class AgentRoute:
             return train_step_model(use_seed=use_seed)
 
     def current_router(self) -> tuple[Router, str | None]:
-        """The router for the LangGraph thread being executed (or the default run), and the node."""
-        thread_id, node = current_thread_and_node()
-        return self.router(thread_id), node
+        """The router for the LangGraph thread being executed, and the node.
+
+        Each thread id is one task with its own budget. A graph invoked without a thread id is
+        refused (its calls would otherwise share one budget with every other such invocation)
+        unless this AgentRoute was given a `run_id`; calls outside any graph use that run."""
+        call = current_graph_call()
+        if call.in_graph and call.thread_id is None and self.explicit_run_id is None:
+            raise ConfigError(
+                "no thread id: each task gets its own budget by its thread id, so invoke the graph with "
+                "config={'configurable': {'thread_id': 'TASK-ID'}} (or give AgentRoute(run_id=...) to share one run)"
+            )
+        return self.router(call.thread_id), call.node
 
     def chat_model(self, **kwargs: Any) -> RoutedChatModel:
-        """A LangChain chat model whose every call is routed by this configuration."""
+        """A LangChain chat model whose every call is routed by this configuration (checks the
+        pool's API keys now, as `agentroute run` does)."""
         from agentroute.integrations.chat_model import RoutedChatModel
 
+        require_keys(self.pool)
         return RoutedChatModel(agentroute=self, **kwargs)
 
     def middleware(self) -> AgentRouteMiddleware:
-        """Middleware for `langchain.agents.create_agent` that routes every model request."""
+        """Middleware for `langchain.agents.create_agent` that routes every model request (checks
+        the pool's API keys now, as `agentroute run` does)."""
         from agentroute.integrations.middleware import AgentRouteMiddleware
 
+        require_keys(self.pool)
         return AgentRouteMiddleware(self)
 
     def supervise(self, agent: Any, *, checkpointer: Any = None) -> CompiledStateGraph:

@@ -15,6 +15,7 @@ missing or zero input/output price is a configuration error, never "free".
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -22,10 +23,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from agentroute.cost_map import closest_ids, model_info
 from agentroute.config_files import one_line, parse_text, read_text
 from agentroute.errors import ConfigError
 
 BUILTIN_POOLS = ("default",)
+POOL_ENV = "AGENTROUTE_POOL"  # the pool used when none is given
 MAX_PRICE = 1_000_000.0  # USD per 1M tokens: prices must be finite, and far above any real one
 
 
@@ -174,13 +177,9 @@ class Pool(BaseModel):
 
 
 def litellm_price(model_id: str) -> Price | None:
-    """The model's price from litellm's offline cost map, or None if missing or zero."""
-    from agentroute._litellm import load_litellm
-
-    litellm = load_litellm()
-    try:
-        info = litellm.get_model_info(model_id)
-    except Exception:  # litellm raises a bare Exception for unmapped models
+    """The model's price from litellm's offline cost map, or None if unknown, missing or zero."""
+    info = model_info(model_id)
+    if info is None:
         return None
     per_token_in = info.get("input_cost_per_token") or 0.0
     per_token_out = info.get("output_cost_per_token") or 0.0
@@ -193,6 +192,22 @@ def litellm_price(model_id: str) -> Price | None:
         output=_per_million(per_token_out),
         cache_read=_per_million(cache_read) if cache_read else None,
         cache_write=_per_million(cache_write) if cache_write else None,
+    )
+
+
+def _unpriced(source: str, tier: str, model_id: str) -> ConfigError:
+    """The error for a model without a config price: unknown to litellm, or known but unpriced."""
+    priced = f'{{ id = "{model_id}", price = {{ input = ..., output = ... }} }} (USD per 1M tokens)'
+    if model_info(model_id) is None:
+        near = closest_ids(model_id)
+        hint = f"closest known ids: {', '.join(near)}" if near else "no known id is close"
+        return ConfigError(
+            f"{source}: model {model_id!r} (tier {tier!r}) is unknown to litellm ({hint}); fix the id, "
+            f"or, for a model litellm does not list (e.g. behind an api_base), price it in the config: {priced}"
+        )
+    return ConfigError(
+        f"{source}: model {model_id!r} (tier {tier!r}) has no price in litellm's offline cost map; "
+        f"price it in the config: {priced}"
     )
 
 
@@ -210,11 +225,7 @@ def resolve_pool(config: PoolConfig, source: str) -> Pool:
             if price is None:
                 price, price_source = litellm_price(entry.id), "litellm"
             if price is None:
-                raise ConfigError(
-                    f"{source}: model {entry.id!r} (tier {tier.name!r}) has no price in litellm's "
-                    f"offline cost map; price it in the config: "
-                    f"{{ id = \"{entry.id}\", price = {{ input = ..., output = ... }} }} (USD per 1M tokens)"
-                )
+                raise _unpriced(source, tier.name, entry.id)
             models.append(
                 Model(
                     id=entry.id,
@@ -244,9 +255,12 @@ def parse_pool_text(text: str, source: str, *, yaml_syntax: bool) -> PoolConfig:
 
 
 def load_pool(path: str | Path | None = None) -> Pool:
-    """Load a pool file, or a built-in pool by name ("default" when path is None)."""
-    if path is None or str(path) in BUILTIN_POOLS:
-        name = "default" if path is None else str(path)
+    """Load a pool file, or a built-in pool by name. Without a path: $AGENTROUTE_POOL (a file or
+    a built-in name) when set, else the built-in "default" pool."""
+    if path is None:
+        path = os.environ.get(POOL_ENV) or "default"
+    if str(path) in BUILTIN_POOLS:
+        name = str(path)
         text = resources.files("agentroute").joinpath(f"data/pools/{name}.toml").read_text()
         return resolve_pool(parse_pool_text(text, f"builtin:{name}", yaml_syntax=False), f"builtin:{name}")
     file = Path(path)

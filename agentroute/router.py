@@ -29,6 +29,7 @@ from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nano
 from agentroute.caller_errors import is_caller_error
 from agentroute.config_files import error_line
 from agentroute.context import StepContext
+from agentroute.credentials import require_keys
 from agentroute.errors import AllModelsFailed, BudgetExhausted, BudgetOverrun, DeadlineExceeded
 from agentroute.money import usd
 from agentroute.policies.base import Decision, Feedback, Policy
@@ -99,6 +100,7 @@ class Router:
         self.records: list[TraceRecord] = []
         self._tier_costs: dict[int, list[int]] = {}
         self._prompt_drift: dict[str, float] = {}
+        self._keys_checked = False
         if store is not None:
             self._restore(store)
 
@@ -242,9 +244,21 @@ class Router:
         tools: Sequence[dict[str, Any]] | None = None,
         node: str | None = None,
         max_tokens: int | None = None,
+        check_keys: bool = False,
     ) -> Result:
-        """Route one call and run it through `invoke(model, max_tokens)` (see `route`)."""
-        return run(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), invoke)
+        """Route one call and run it through `invoke(model, max_tokens)` (see `route`).
+
+        With `check_keys` (the doors that call providers through litellm set it), the pool's API
+        keys are checked before the run's first call as the CLI checks them: a missing key is one
+        ConfigError, never a provider error retried. A call that raises marks the run stopped in
+        the trace store (its outcome, or `error`), so a run that dies is never left `running`; a
+        later `finish` overwrites it."""
+        try:
+            self.check_keys_once(check_keys)
+            return run(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), invoke)
+        except BaseException as error:
+            self.mark_stopped(error)
+            raise
 
     async def acall(
         self,
@@ -255,9 +269,27 @@ class Router:
         tools: Sequence[dict[str, Any]] | None = None,
         node: str | None = None,
         max_tokens: int | None = None,
+        check_keys: bool = False,
     ) -> Result:
         """`call` for an async `ainvoke(model, max_tokens)`, awaited in the running event loop."""
-        return await arun(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), ainvoke)
+        try:
+            self.check_keys_once(check_keys)
+            return await arun(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), ainvoke)
+        except BaseException as error:
+            self.mark_stopped(error)
+            raise
+
+    def check_keys_once(self, wanted: bool = True) -> None:
+        """Check the pool's API keys once per router (as the CLI does), when the door asks for it."""
+        if wanted and not self._keys_checked:
+            require_keys(self.pool)
+            self._keys_checked = True
+
+    def mark_stopped(self, error: BaseException) -> None:
+        """Record in the trace store that the run stopped on `error` (its outcome so far, else
+        `error`, or `interrupted` for Ctrl-C), so a dead run never stays `running`."""
+        if self.store is not None:
+            self.store.finish_run(self.run_id, self.outcome or ("error" if isinstance(error, Exception) else "interrupted"))
 
     def route(
         self,
@@ -486,7 +518,8 @@ class Router:
         check_call_kwargs(self.pool, litellm_kwargs)  # a caller mistake raises here, before any step is taken
         stream = bool(litellm_kwargs.get("stream"))
         invoke, usage_of = litellm_call(messages, tools, self.settings.timeout, litellm_kwargs)
-        result = self.call(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens)
+        result = self.call(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens,
+                           check_keys="mock_response" not in litellm_kwargs)
         return iter(result.chunks) if stream else result
 
     def finish(self, outcome: str) -> None:

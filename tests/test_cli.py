@@ -37,7 +37,7 @@ def test_pool_show_prints_tiers_models_and_prices(tmp_path: Path) -> None:
 def test_pool_show_bad_config_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "pool.toml"
     bad.write_text('[[tiers]]\nname = "x"\nmodels = ["openai/unknown-model-id"]\n')
-    assert_one_line_error(agentroute("pool", "show", "--config", str(bad), home=tmp_path), "has no price")
+    assert_one_line_error(agentroute("pool", "show", "--config", str(bad), home=tmp_path), "is unknown to litellm")
     bad.write_text('[[tiers]]\nname = "x"\nmodels = ["gpt-4o-mini"]\nweight = 3\n')
     assert_one_line_error(agentroute("pool", "show", "--config", str(bad), home=tmp_path), "unknown key")
 

@@ -59,7 +59,9 @@ tiers:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[[tiers]]\nname = "a"\nmodels = ["openai/no-such-model"]\n', "has no price in litellm's offline cost map"),
+        ('[[tiers]]\nname = "a"\nmodels = ["openai/no-such-model"]\n', "'openai/no-such-model' (tier 'a') is unknown to litellm"),
+        ('[[tiers]]\nname = "a"\nmodels = ["gpt-4o-mni"]\n', "unknown to litellm (closest known ids: gpt-4o-mini,"),
+        ('[[tiers]]\nname = "a"\nmodels = ["twelvelabs.pegasus-1-2-v1:0"]\n', "has no price in litellm's offline cost map"),
         ('[[tiers]]\nname = "a"\nmodels = [{ id = "x/y", price = { input = 0, output = 1 } }]\n', "tiers.0.models.0.price.input"),
         ('[[tiers]]\nname = "a"\nmodels = ["gpt-4o-mini"]\ncolour = "red"\n', "tiers.0.colour: unknown key"),
         ('tiers = []\n', "tiers: List should have at least 1 item"),
@@ -108,3 +110,31 @@ models = [{{ id = "openai/m", price = {{ input = 1, output = {price} }} }}]
     with pytest.raises(ConfigError, match="output") as raised:
         load_pool(path)
     assert "\n" not in str(raised.value)
+
+
+def test_prices_come_from_litellms_own_map_without_importing_litellm(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = ("from agentroute.pool import load_pool; import sys; pool = load_pool(); "
+             "print(len(pool.tiers), 'litellm' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["4", "False"]
+    from agentroute._litellm import load_litellm
+
+    litellm = load_litellm()
+    for model in (model for tier in load_pool().tiers for model in tier.models):
+        info = litellm.get_model_info(model.id)  # the same prices, read the slow way
+        assert model.price.input == round(info["input_cost_per_token"] * 1e6, 9)
+        assert model.price.output == round(info["output_cost_per_token"] * 1e6, 9)
+        assert model.price.cache_read_rate == round((info.get("cache_read_input_token_cost") or info["input_cost_per_token"]) * 1e6, 9)
+
+
+def test_agentroute_pool_env_var_picks_the_pool_when_none_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "mine.toml", '[[tiers]]\nname = "solo"\nmodels = ["gpt-4o-mini"]\n')
+    monkeypatch.setenv("AGENTROUTE_POOL", str(path))
+    assert [tier.name for tier in load_pool().tiers] == ["solo"]
+    assert load_pool("default").size == 4  # an explicit pool wins
+    monkeypatch.setenv("AGENTROUTE_POOL", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="missing.toml does not exist"):
+        load_pool()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-import typer
+# typer's rich help and error boxes import markdown-it, pygments and attrs: +0.25 s of CPU on every
+# `--help`. Plain help by default keeps `agentroute --help` under 0.3 s (benchmarks/cli_latency.py);
+# TYPER_USE_RICH=1 brings the boxes back. Set before typer is imported, which reads it once.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
 
 from agentroute.cli.bench_cmd import bench_app
 from agentroute.cli.output import errors
@@ -37,12 +43,21 @@ register_serve_command(app)
 
 def main() -> None:
     """Run the CLI; an AgentRouteError becomes one `error:` line and exit code 2."""
+    from rich.markup import escape
+
     from agentroute.errors import AgentRouteError
+    from agentroute.extras import missing_extra
 
     try:
         app()
     except AgentRouteError as error:
-        errors.print(f"[bold red]error:[/] {error}", soft_wrap=True, highlight=False)
+        errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True, highlight=False)
+        sys.exit(2)
+    except ModuleNotFoundError as error:  # an optional extra that is not installed
+        message = missing_extra(error)
+        if message is None:
+            raise
+        errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
         sys.exit(2)
 
 

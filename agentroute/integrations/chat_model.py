@@ -77,6 +77,9 @@ class RoutedChatModel(BaseChatModel):
             result = run(plan, lambda model, limit: chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs))
         except BudgetExhausted as error:
             return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
+        except BaseException as error:  # a run that dies is marked stopped, never left `running`
+            router.mark_stopped(error)
+            raise
         stamp(result.generations[0].message, router)
         return result
 
@@ -93,6 +96,9 @@ class RoutedChatModel(BaseChatModel):
             result = await arun(plan, lambda model, limit: chat_litellm(model, limit, timeout)._agenerate(messages, stop=stop, **kwargs))
         except BudgetExhausted as error:
             return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
+        except BaseException as error:  # a run that dies is marked stopped, never left `running`
+            router.mark_stopped(error)
+            raise
         stamp(result.generations[0].message, router)
         return result
 
@@ -135,6 +141,7 @@ class RoutedChatModel(BaseChatModel):
     def _route(self, messages: list[BaseMessage], kwargs: dict[str, Any], usage_of: Callable[[Any], Usage]) -> tuple[Router, CallPlan[Any]]:
         """The router of the current run and the plan of this call (`max_tokens` taken out of kwargs)."""
         router, node = self.agentroute.current_router()
+        router.check_keys_once()
         max_tokens = kwargs.pop("max_tokens", None)
         plan = router.route(openai_messages(messages), usage_of, tools=kwargs.get("tools"), node=node, max_tokens=max_tokens)
         return router, plan

@@ -45,7 +45,7 @@ class AgentRouteMiddleware(AgentMiddleware):
         """Route, call through the handler with the chosen model, account, stamp the reply."""
         router, node = self.agentroute.current_router()
         try:
-            response = router.call(_prefix(request), _on_model(request, handler, router), _usage_of, **_where(request, node))
+            response = router.call(_prefix(request), _on_model(request, handler, router), _usage_of, **_where(request, node), check_keys=True)
         except BudgetExhausted as error:
             return _stopped(error, router)
         return _stamped(response, router)
@@ -54,7 +54,7 @@ class AgentRouteMiddleware(AgentMiddleware):
         """`wrap_model_call` for async agents: the same routing, the handler awaited."""
         router, node = self.agentroute.current_router()
         try:
-            response = await router.acall(_prefix(request), _on_model(request, handler, router), _usage_of, **_where(request, node))
+            response = await router.acall(_prefix(request), _on_model(request, handler, router), _usage_of, **_where(request, node), check_keys=True)
         except BudgetExhausted as error:
             return _stopped(error, router)
         return _stamped(response, router)

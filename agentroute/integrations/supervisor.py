@@ -42,7 +42,11 @@ def _callable_node(function: Callable[..., Any], agentroute: Any) -> Callable[[S
 
     def node(state: SupervisorState) -> dict[str, Any]:
         router, _ = agentroute.current_router()
-        result = function(state, router=router) if takes_router else function(state)
+        try:
+            result = function(state, router=router) if takes_router else function(state)
+        except BaseException as error:
+            router.mark_stopped(error)
+            raise
         if isinstance(result, dict):
             return result
         if isinstance(result, str):
