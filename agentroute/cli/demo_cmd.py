@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from agentroute.cli.options import BudgetOption, PoolOption
 from agentroute.cli.output import console
 
 
 def demo(
-    budget: Annotated[float, typer.Option("--budget", help="Per-task budget in USD.")] = 0.50,
-    config: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
+    budget: BudgetOption = 0.50,
+    config: PoolOption = None,
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
 ) -> None:
     """Route one scripted coding episode (mocked replies, real accounting) with each baseline policy."""
@@ -21,14 +22,12 @@ def demo(
 
     from rich.table import Table
 
-    from agentroute.budget import validate_cap
     from agentroute.demo import run_episode
     from agentroute.policies import make_policy
     from agentroute.pool import load_pool
     from agentroute.router import Router
     from agentroute.trace import RunInfo, TraceStore
 
-    validate_cap(budget)
     pool = load_pool(config)
     trace_store = TraceStore(store)
     policies = [f"always:{pool.tiers[-1].name}", f"always:{pool.tiers[0].name}", "cascade", "random", "budget-aware", "learned"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from agentroute.cli.options import BudgetOption, PolicyOption, PoolOption
 from agentroute.cli.output import console, fail
 
 if TYPE_CHECKING:
@@ -23,17 +24,39 @@ def _tier_mix(tier_calls: dict[str, int], order: list[str]) -> str:
     return " ".join(f"{name}×{tier_calls[name]}" for name in order if tier_calls.get(name))
 
 
+def _why(result: TaskResult) -> str:
+    """Why a task did not resolve, in a few words (the full text is in results.jsonl)."""
+    import textwrap
+
+    evaluation = result.evaluation or {}
+    if result.error:
+        why = result.error
+    elif result.outcome == "unresolved":
+        why = evaluation.get("error") or ("the patch did not apply" if not evaluation.get("patch_applied", True) else
+                                          f"{sum(s != 'PASSED' for s in evaluation.get('fail_to_pass', {}).values())} "
+                                          f"FAIL_TO_PASS and {sum(s != 'PASSED' for s in evaluation.get('pass_to_pass', {}).values())} "
+                                          "PASS_TO_PASS tests failing")
+    elif result.outcome == "step_limit":
+        why = f"stopped after {result.steps} steps (--max-steps)"
+    else:
+        return ""
+    return textwrap.shorten(why, 90, placeholder=" …")
+
+
 def _summary(results: list[TaskResult], tier_order: list[str], budget: float) -> None:
     from collections import Counter
 
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title=f"agentroute run · budget ${budget:g} per task")
-    for column in ("task", "outcome", "$ spent", "steps", "tier mix (calls)", "seconds"):
-        table.add_column(column, justify="right" if column in ("$ spent", "steps", "seconds") else "left")
+    from agentroute.cli.output import fitted_table
+
+    table = fitted_table(f"agentroute run · budget ${budget:g} per task", {
+        "task": False, "outcome": False, "$ spent": True, "steps": True, "tier mix (calls)": False, "s": True,
+        "run id (agentroute trace ID)": False, "why": False})
     for result in results:
-        table.add_row(result.instance_id, result.outcome, f"{result.spent_usd:.4f}", str(result.steps),
-                      _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}")
+        table.add_row(escape(result.instance_id), result.outcome, f"{result.spent_usd:.4f}", str(result.steps),
+                      _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}", escape(result.run_id),
+                      escape(_why(result)))
     total_tiers: Counter[str] = Counter()
     for result in results:
         total_tiers.update(result.tier_calls)
@@ -41,15 +64,15 @@ def _summary(results: list[TaskResult], tier_order: list[str], budget: float) ->
     table.add_section()
     table.add_row(f"{len(results)} tasks", f"{resolved} resolved", f"{sum(r.spent_usd for r in results):.4f}",
                   str(sum(r.steps for r in results)), _tier_mix(dict(total_tiers), tier_order),
-                  f"{sum(r.seconds for r in results):.1f}")
+                  f"{sum(r.seconds for r in results):.1f}", "", "")
     console.print(table)
 
 
 def run(
     task_or_dir: TaskArgument,
-    budget: Annotated[float, typer.Option("--budget", help="Hard budget per task in USD.")] = 0.50,
-    pool_file: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
-    policy: Annotated[str, typer.Option("--policy", help="Routing policy (learned, budget-aware, cascade, always:<tier>, random).")] = "learned",
+    budget: BudgetOption = 0.50,
+    pool_file: PoolOption = None,
+    policy: PolicyOption = "learned",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")] = 1,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per task before it stops.")] = 40,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds a shell command may run.")] = 60.0,
@@ -66,7 +89,6 @@ def run(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from agentroute.budget import validate_cap
     from agentroute.credentials import require_keys
     from agentroute.home import home
     from agentroute.integrations.supervisor import sqlite_checkpointer
@@ -80,7 +102,6 @@ def run(
     from agentroute.swe.workspace import SandboxSettings
     from agentroute.trace import TraceStore
 
-    validate_cap(budget)
     pool = load_pool(pool_file)
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
@@ -121,10 +142,11 @@ def run(
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)
-    _summary([*done.values(), *results] if done else results, [tier.name for tier in pool.tiers], budget)
+    every = [*done.values(), *results]  # a re-run reports (and exits on) the results it skipped too
+    _summary(every, [tier.name for tier in pool.tiers], budget)
     console.print(f"predictions: {output.predictions}\nresults: {output.results}\ntraces: {output.traces}/"
-                  f"  (or agentroute trace RUN_ID; run ids are in results.jsonl)")
-    failed = [result.instance_id for result in results if result.outcome == "error"]
+                  f"  (or agentroute trace RUN_ID)", highlight=False)
+    failed = [result.instance_id for result in every if result.outcome == "error"]
     if failed:
         fail(f"{len(failed)} task{'s' if len(failed) > 1 else ''} ended in error ({', '.join(failed[:5])}"
              f"{', …' if len(failed) > 5 else ''}); the reasons are in {output.results}", code=1)
