@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -44,12 +43,13 @@ class RootGroup(TyperGroup):
 
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.UsageError as error:
-            hint = f" (see: {error.ctx.command_path} -h)" if error.ctx is not None else ""
+        except typer.TyperException as error:  # click's errors: usage (exit 2), files
+            if type(error).__name__ == "NoArgsIsHelpError":  # the help is already printed
+                sys.exit(error.exit_code)
+            context = getattr(error, "ctx", None)
+            hint = f" (see: {context.command_path} -h)" if context is not None else ""
             _one_line(_escaped(error.format_message()) + hint, error.exit_code)
-        except click.ClickException as error:
-            _one_line(_escaped(error.format_message()), error.exit_code)
-        except click.Abort:
+        except typer.Abort:
             _one_line("aborted", 1)
         except AgentRouteError as error:
             _one_line(_escaped(str(error)), 2)

@@ -106,6 +106,14 @@ def run(
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
     require_keys(pool)
+    trace_store = TraceStore(store)  # a bad store or memory fails here, before anything is printed
+    experience = None
+    if not no_memory:
+        from agentroute.memory.slots import where_memory_lives
+        from agentroute.memory.store import ExperienceMemory
+
+        path, url = where_memory_lives(memory, None)
+        experience = ExperienceMemory(path, url=url)
     settings = RunSettings(budget_usd=budget, policy=policy, workers=workers, use_seed=not no_seed,
                            agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces,
                                                sandbox=SandboxSettings(timeout=command_timeout)))
@@ -118,14 +126,6 @@ def run(
         console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")
     if resolve_layer() == "bwrap":  # any other layer was logged as a warning when detected
         console.print(describe("bwrap"), highlight=False)
-    experience = None
-    if not no_memory:
-        from agentroute.memory.slots import where_memory_lives
-        from agentroute.memory.store import ExperienceMemory
-
-        path, url = where_memory_lives(memory, None)
-        experience = ExperienceMemory(path, url=url)
-    trace_store = TraceStore(store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
     with output, Progress(*columns, console=console) as progress:

@@ -126,9 +126,9 @@ def trace(
     trace_store = _open_store(store)
     info = trace_store.run(run_id)
     records = trace_store.records(run_id)
+    written = trace_store.export_jsonl(run_id, jsonl) if jsonl is not None else 0  # a bad path fails before any output
     console.print((_wide_trace if is_wide() else _compact_trace)(info, records))
     if jsonl is not None:
-        written = trace_store.export_jsonl(run_id, jsonl)
         console.print(f"wrote {written} records to {jsonl}", highlight=False)
     if legend:
         _legend()
