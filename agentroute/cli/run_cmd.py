@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from agentroute.cli.options import BudgetOption, PolicyOption, PoolOption
-from agentroute.cli.output import console, fail
+from agentroute.cli.output import console, errors, fail
 
 if TYPE_CHECKING:
     from agentroute.swe.outputs import TaskResult
@@ -40,10 +40,11 @@ def _why(result: TaskResult) -> str:
         why = f"stopped after {result.steps} steps (--max-steps)"
     else:
         return ""
-    return textwrap.shorten(why, 90, placeholder=" …")
+    return textwrap.shorten(why, 160, placeholder=" …")
 
 
 def _summary(results: list[TaskResult], tier_order: list[str], budget: float) -> None:
+    """The per-task table, then each task's run id (for `agentroute trace`) and why it did not resolve."""
     from collections import Counter
 
     from rich.markup import escape
@@ -51,12 +52,10 @@ def _summary(results: list[TaskResult], tier_order: list[str], budget: float) ->
     from agentroute.cli.output import fitted_table
 
     table = fitted_table(f"agentroute run · budget ${budget:g} per task", {
-        "task": False, "outcome": False, "$ spent": True, "steps": True, "tier mix (calls)": False, "s": True,
-        "run id (agentroute trace ID)": False, "why": False})
+        "task": False, "outcome": False, "$ spent": True, "steps": True, "tier mix (calls)": False, "seconds": True})
     for result in results:
         table.add_row(escape(result.instance_id), result.outcome, f"{result.spent_usd:.4f}", str(result.steps),
-                      _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}", escape(result.run_id),
-                      escape(_why(result)))
+                      _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}")
     total_tiers: Counter[str] = Counter()
     for result in results:
         total_tiers.update(result.tier_calls)
@@ -64,8 +63,13 @@ def _summary(results: list[TaskResult], tier_order: list[str], budget: float) ->
     table.add_section()
     table.add_row(f"{len(results)} tasks", f"{resolved} resolved", f"{sum(r.spent_usd for r in results):.4f}",
                   str(sum(r.steps for r in results)), _tier_mix(dict(total_tiers), tier_order),
-                  f"{sum(r.seconds for r in results):.1f}", "", "")
+                  f"{sum(r.seconds for r in results):.1f}")
     console.print(table)
+    console.print("run ids (agentroute trace RUN_ID):", highlight=False)
+    for result in results:
+        why = _why(result)
+        console.print(f"  {escape(result.instance_id)}: {escape(result.run_id)}" + (f"\n    [red]{escape(why)}[/]" if why else ""),
+                      highlight=False)
 
 
 def run(
@@ -136,9 +140,12 @@ def run(
                       else f"step {update.step} · {update.tier or '-'} · ${update.spent_usd:.4f}")
             progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
 
+        def stopping() -> None:
+            errors.print("Ctrl-C: stopping after the model calls in flight", highlight=False, markup=False)
+
         try:
             results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                                checkpointer=sqlite_checkpointer(), progress=show)
+                                checkpointer=sqlite_checkpointer(), progress=show, on_interrupt=stopping)
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)

@@ -136,8 +136,11 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
 
 
 def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: OutputDir, *, store: TraceStore,
-              memory: Any = None, checkpointer: Any = None, progress: Progress | None = None) -> list[TaskResult]:
-    """Run every task not already in the output directory, `settings.workers` at a time."""
+              memory: Any = None, checkpointer: Any = None, progress: Progress | None = None,
+              on_interrupt: Callable[[], None] | None = None) -> list[TaskResult]:
+    """Run every task not already in the output directory, `settings.workers` at a time.
+    `on_interrupt` is called on Ctrl-C once running tasks have been told to stop (their calls in
+    flight still finish before the interrupt is re-raised)."""
     stop = threading.Event()
 
     def one(task: SweTask) -> TaskResult:
@@ -154,4 +157,6 @@ def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: Outp
             stop.set()
             for future in futures:
                 future.cancel()
+            if on_interrupt is not None:
+                on_interrupt()
             raise
