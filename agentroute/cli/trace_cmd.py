@@ -103,6 +103,7 @@ def _legend() -> None:
                          [(code.code, code.meaning) for code in REASON_CODES]),
                         ("outcomes", list(OUTCOMES.items())), ("kinds", list(KINDS.items()))):
         table = fitted_table(title, {"code": False, "meaning": False})
+        table.columns[0].no_wrap = True  # a code is read whole; its meaning wraps
         for code, meaning in rows:
             table.add_row(escape(code), escape(meaning))
         console.print(table)
