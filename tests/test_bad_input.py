@@ -189,7 +189,7 @@ CASES = [
     case("corrupt trace store", "trace r1 --store {tmp}/store-corrupt.sqlite", "not readable", keep=("store-corrupt.sqlite",)),
     case("corrupt trace store for run", f"{RUN} --store {{tmp}}/store-corrupt.sqlite", "not readable",
          env=KEYS, keep=("store-corrupt.sqlite", "out-existing/results.jsonl")),
-    case("trace store under a file", f"{RUN} --store {{tmp}}/home-file/runs.sqlite", "home-file", env=KEYS, keep=("home-file",)),
+    case("trace store under a file", f"{RUN} --store {{tmp}}/home-file/runs.sqlite", "a file is in the way", env=KEYS, keep=("home-file",)),
     case("corrupt results of an earlier run", f"run {TASK} --pool {{tmp}}/pool.toml --no-memory --out {{tmp}}/out-corrupt",
          "results.jsonl", env=KEYS, keep=("out-corrupt/results.jsonl",)),
     case("trace store is a directory", "runs --store {tmp}/empty-dir", "no trace store"),
