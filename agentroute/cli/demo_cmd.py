@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from agentroute.cli.options import BudgetOption, PoolOption
-from agentroute.cli.output import console
+from agentroute.cli.output import console, fitted_table
 
 
 def demo(
@@ -20,8 +20,6 @@ def demo(
     import time
     import uuid
 
-    from rich.table import Table
-
     from agentroute.demo import run_episode
     from agentroute.policies import make_policy
     from agentroute.pool import load_pool
@@ -31,9 +29,8 @@ def demo(
     pool = load_pool(config)
     trace_store = TraceStore(store)
     policies = [f"always:{pool.tiers[-1].name}", f"always:{pool.tiers[0].name}", "cascade", "random", "budget-aware", "learned"]
-    table = Table(title=f"scripted episode · budget ${budget:g} · pool {pool.source}")
-    for column in ("policy", "run id", "calls", "spent $", "outcome", "tiers per call"):
-        table.add_column(column)
+    table = fitted_table(f"scripted episode · budget ${budget:g} · pool {pool.source}", {
+        "policy": "text", "run id": "whole", "calls": "number", "spent $": "number", "outcome": "text", "tiers per call": "text"})
     batch = uuid.uuid4().hex[:6]
     for name in policies:
         run_id = f"demo-{batch}-{name.replace(':', '-')}"

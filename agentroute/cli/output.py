@@ -26,14 +26,15 @@ def is_wide() -> bool:
     return console.width >= WIDE_COLUMNS
 
 
-def fitted_table(title: str, columns: dict[str, bool]) -> Table:
-    """A table for any terminal width: numeric columns (True) are right-aligned and never cut,
-    text columns fold; a wide terminal gets the full box, a narrow one a light box without edges."""
+def fitted_table(title: str, columns: dict[str, str]) -> Table:
+    """A table for any terminal width. Each column is a `number` (right-aligned, never cut), `whole`
+    (never cut: ids, codes) or `text` (folds). A wide terminal gets the full box, a narrow one a
+    light box without edges."""
     from rich import box
     from rich.table import Table
 
     wide = is_wide()
     table = Table(title=title, box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD, show_edge=wide, pad_edge=wide)
-    for name, numeric in columns.items():
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
+    for name, kind in columns.items():
+        table.add_column(name, justify="right" if kind == "number" else "left", no_wrap=kind != "text", overflow="fold")
     return table

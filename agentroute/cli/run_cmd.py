@@ -52,7 +52,7 @@ def _summary(results: list[TaskResult], tier_order: list[str], budget: float) ->
     from agentroute.cli.output import fitted_table
 
     table = fitted_table(f"agentroute run · budget ${budget:g} per task", {
-        "task": False, "outcome": False, "$ spent": True, "steps": True, "tier mix (calls)": False, "seconds": True})
+        "task": "text", "outcome": "text", "$ spent": "number", "steps": "number", "tier mix (calls)": "text", "seconds": "number"})
     for result in results:
         table.add_row(escape(result.instance_id), result.outcome, f"{result.spent_usd:.4f}", str(result.steps),
                       _tier_mix(result.tier_calls, tier_order), f"{result.seconds:.1f}")

@@ -43,7 +43,7 @@ def _wide_trace(info: RunInfo, records: list[TraceRecord]) -> Table:
 
     numeric = ("step", "try", "in", "out", "cached", "cost $")
     names = ("step", "try", "kind", "node", "tier", "model", "in", "out", "cached", "cost $", "outcome", "reason")
-    table = fitted_table(_title(info), {name: name in numeric for name in names})
+    table = fitted_table(_title(info), {name: "number" if name in numeric else "text" for name in names})
     for record in records:
         table.add_row(
             str(record.step), str(record.attempt), record.kind, escape(record.node or "-"), escape(record.tier_name or "-"),
@@ -68,12 +68,12 @@ def _compact_trace(info: RunInfo, records: list[TraceRecord]) -> Table:
 
     from agentroute.money import usd
 
-    table = fitted_table(_title(info), {"step": True, "tier": False, "model": False, "in/out": True, "cost $": True,
-                                  "outcome · reason": False})
+    table = fitted_table(_title(info), {"step": "number", "tier": "text", "model": "text", "in/out": "number",
+                                        "cost $": "number", "outcome · reason": "text"})
     for record in records:
         why = Text(record.outcome, style=OUTCOME_STYLES.get(record.outcome, "yellow"))
-        why.append(" " + " · ".join(part for part in (record.node if record.node not in (None, "model") else None,
-                                                      record.reason) if part))
+        node = f"{record.node}: " if record.node not in (None, "model") else ""
+        why.append(f" · {node}{record.reason}" if node or record.reason else "")
         if record.error:
             why.append(f" [{record.error}]", style="red")
         table.add_row(
@@ -102,8 +102,7 @@ def _legend() -> None:
     for title, rows in (("reason codes (model records; `;` separates policy evidence, numbers, router changes)",
                          [(code.code, code.meaning) for code in REASON_CODES]),
                         ("outcomes", list(OUTCOMES.items())), ("kinds", list(KINDS.items()))):
-        table = fitted_table(title, {"code": False, "meaning": False})
-        table.columns[0].no_wrap = True  # a code is read whole; its meaning wraps
+        table = fitted_table(title, {"code": "whole", "meaning": "text"})
         for code, meaning in rows:
             table.add_row(escape(code), escape(meaning))
         console.print(table)
@@ -144,8 +143,8 @@ def runs(store: StoreOption = None) -> None:
     from agentroute.money import usd
 
     trace_store = _open_store(store)
-    table = fitted_table(escape(f"runs in {trace_store.path}"), {"run id": False, "policy": False, "budget $": True,
-                   "spent $": True, "outcome": False, "pool": False})
+    table = fitted_table(escape(f"runs in {trace_store.path}"), {"run id": "whole", "policy": "text", "budget $": "number",
+                   "spent $": "number", "outcome": "text", "pool": "text"})
     for info in trace_store.runs():
         spent = usd(trace_store.spent_nanos(info.run_id))
         table.add_row(escape(info.run_id), escape(info.policy), f"{info.cap_usd:g}", f"{spent:.6f}",
