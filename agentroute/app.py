@@ -103,14 +103,16 @@ class AgentRoute:
         self._routers: dict[str, Router] = {}
         self._lock = threading.Lock()
 
-    def router(self, run_id: str | None = None) -> Router:
-        """The router of a run (created, or restored from the trace store, on first use)."""
+    def router(self, run_id: str | None = None, *, budget_usd: float | None = None) -> Router:
+        """The router of a run (created, or restored from the trace store, on first use).
+        `budget_usd` sets the cap of a new run (default: this configuration's budget); a run
+        that already exists keeps the cap it started with."""
         run_id = run_id or self.default_run_id
         with self._lock:
             router = self._routers.get(run_id)
             if router is None:
                 info = self.store.start_run(RunInfo(
-                    run_id=run_id, created=time.time(), cap_usd=self.budget_usd, pool=self.pool.source,
+                    run_id=run_id, created=time.time(), cap_usd=budget_usd or self.budget_usd, pool=self.pool.source,
                     policy=self.policy_name, task=self.task,
                 ))
                 router = Router(

@@ -36,6 +36,11 @@ class BudgetOverrun(BudgetExhausted):
     """A provider billed more than the call's reserve: charged at the reserve, flagged, run stopped."""
 
 
+class CallerError(AgentRouteError, TypeError):
+    """The caller's arguments are wrong (a keyword the router sets itself, a connection setting that
+    contradicts the pool): raised before any model is called, never counted as a model failure."""
+
+
 class BadReply(AgentRouteError):
     """A provider answered with a reply that cannot be used (no choices, no chunks)."""
 

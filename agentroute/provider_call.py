@@ -12,11 +12,24 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from agentroute.errors import BadReply, DeadlineExceeded
-from agentroute.pool import Model
+from agentroute.errors import BadReply, CallerError, DeadlineExceeded
+from agentroute.pool import Model, Pool
 from agentroute.usage import Usage, usage_from_openai
 
 Result = TypeVar("Result")
+
+# Keywords of the litellm completion the router sets itself on every call (model and budget-fitted
+# output limit per tier, its own timeout and retries); a caller passing one is a caller error.
+ROUTER_KEYWORDS = {
+    "model": "the router picks the model per call from the pool",
+    "messages": "pass the messages as the first argument",
+    "tools": "pass tools= to the router",
+    "max_completion_tokens": "pass max_tokens= (the router caps it to what the budget allows)",
+    "timeout": "set RouterSettings.timeout",
+    "num_retries": "the router retries and falls back itself (RouterSettings.attempts_per_model)",
+}
+# Connection keywords a caller may only repeat, each with the keyword the pool's value is sent as.
+CONNECTION_KEYWORDS = {"api_base": "api_base", "base_url": "api_base", "api_key": "api_key"}
 
 
 def run_within(seconds: float, function: Callable[[], Result]) -> Result:
@@ -61,8 +74,7 @@ def litellm_call(
     def invoke(model: Model, limit: int) -> Any:
         response = litellm.completion(
             model=model.id, messages=list(messages), tools=list(tools) if tools else None,
-            max_tokens=limit, timeout=timeout, num_retries=0,
-            **connection_kwargs(model), **litellm_kwargs,
+            max_tokens=limit, timeout=timeout, num_retries=0, **call_kwargs(model, litellm_kwargs),
         )
         if not stream:
             return response
@@ -106,3 +118,29 @@ def connection_kwargs(model: Model) -> dict[str, Any]:
     elif model.api_base:
         kwargs["api_key"] = os.environ.get("OPENAI_API_KEY", "not-needed")
     return kwargs
+
+
+def call_kwargs(model: Model, caller: dict[str, Any]) -> dict[str, Any]:
+    """The caller's litellm keywords plus the model's connection. Where each tier's models live and
+    which key they get belongs to the pool: a caller's api_base / base_url / api_key is accepted
+    only when it repeats what the pool sends to this model (a caller's key would otherwise reach
+    every tier's provider). Anything else, and the router's own keywords, is a CallerError."""
+    reserved = sorted(caller.keys() & ROUTER_KEYWORDS.keys())
+    if reserved:
+        raise CallerError(f"{reserved[0]}= is set by the router on every call: {ROUTER_KEYWORDS[reserved[0]]}")
+    connection = connection_kwargs(model)
+    for keyword in sorted(caller.keys() & CONNECTION_KEYWORDS.keys()):
+        sent = connection.get(CONNECTION_KEYWORDS[keyword])
+        if caller[keyword] != sent:
+            shown = "" if keyword == "api_key" else f"={caller[keyword]!r}"
+            pool = "sends another key" if keyword == "api_key" else f"sends {sent!r}" if sent else "sets none"
+            raise CallerError(f"{keyword}{shown} given by the caller, but the pool {pool} for model {model.id}: "
+                              f"set connections in the pool file (api_base, api_key_env), not per call")
+    return {**{key: value for key, value in caller.items() if key not in CONNECTION_KEYWORDS}, **connection}
+
+
+def check_call_kwargs(pool: Pool, caller: dict[str, Any]) -> None:
+    """Raise a CallerError now if `caller`'s keywords would clash with any model of the pool."""
+    for tier in pool.tiers:
+        for model in tier.models:
+            call_kwargs(model, caller)

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from agentroute.budget import BudgetLedger, Charge, Reservation, worst_case_nanos
+from agentroute.caller_errors import is_caller_error
 from agentroute.config_files import error_line
 from agentroute.context import StepContext
 from agentroute.errors import AllModelsFailed, BudgetExhausted, BudgetOverrun, DeadlineExceeded
@@ -30,7 +31,7 @@ from agentroute.money import usd
 from agentroute.policies.base import Decision, Feedback, Policy
 from agentroute.pool import Model, Pool, Tier
 from agentroute.prompt_tokens import PROMPT_TOKENS
-from agentroute.provider_call import litellm_call, run_within
+from agentroute.provider_call import check_call_kwargs, litellm_call, run_within
 from agentroute.router_settings import RouterSettings
 from agentroute.signals import extract_signals
 from agentroute.trace import TraceRecord, TraceStore
@@ -232,7 +233,8 @@ class Router:
         Transient errors are retried with backoff on the same model, then the tier's next
         model is tried, then (up to `tier_changes` times) the policy is asked for another tier, all
         within `settings.deadline`. Raises BudgetExhausted when nothing fits, BudgetOverrun once a
-        provider billed more than a reserve, and AllModelsFailed when every try failed.
+        provider billed more than a reserve, and AllModelsFailed when every try failed. A caller
+        error (see caller_errors.py) is raised at once: traced as `caller_error`, never observed.
         """
         if self.outcome == "budget_overrun":
             raise self._overrun("the run stopped after a provider billed more than its reserve")
@@ -265,6 +267,8 @@ class Router:
                 except (BudgetOverrun, DeadlineExceeded):
                     raise
                 except Exception as error:  # provider errors of any kind: fall back
+                    if is_caller_error(error):  # no model could take these arguments: not the model's failure
+                        raise
                     last_error = error
                     continue
                 self.policy.observe(context, decision, Feedback(ok=True, outcome="ok", tier=tier.index, model=model.id,
@@ -363,7 +367,8 @@ class Router:
             cost = self.ledger.settle(reservation, Usage(reported=False, problem=problem), self.pool.model(reservation.model).price).cost_nanos
         else:
             self.ledger.release(reservation)
-        outcome = "interrupted" if not isinstance(error, Exception) else "retry" if is_transient(error) else "error"
+        outcome = ("interrupted" if not isinstance(error, Exception) else "caller_error" if is_caller_error(error)
+                   else "retry" if is_transient(error) else "error")
         self._record(TraceRecord(**base, outcome=outcome, error=error_line(error) if str(error) else type(error).__name__,
                                  cost_nanos=cost, latency_ms=(time.perf_counter() - started) * 1000))
 
@@ -423,6 +428,7 @@ class Router:
         as an iterator; usage is what the provider sent (asked for with
         `stream_options.include_usage`), never litellm's own estimate, else the reserve is billed.
         """
+        check_call_kwargs(self.pool, litellm_kwargs)  # a caller mistake raises here, before any step is taken
         stream = bool(litellm_kwargs.get("stream"))
         invoke, usage_of = litellm_call(messages, tools, self.settings.timeout, litellm_kwargs)
         result = self.call(messages, invoke, usage_of, tools=tools, node=node, max_tokens=max_tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from agentroute._litellm import load_litellm
-from agentroute.errors import BadReply, DeadlineExceeded
+from agentroute.errors import BadReply, CallerError, DeadlineExceeded
 
 
 def is_transient(error: BaseException) -> bool:
@@ -48,7 +48,7 @@ def may_be_billed(error: BaseException) -> bool:
     """Whether a failed attempt may still be billed: the request ran but its reply timed out, was
     cut off, or arrived unreadable (litellm says "[200 OK]" for those). An error status from the
     provider (429, 4xx, 5xx) or a refused connection is not billed; anything else is."""
-    if _never_connected(error):
+    if _never_connected(error) or isinstance(error, CallerError):  # a CallerError is raised before sending
         return False
     litellm = load_litellm()
     if isinstance(error, (BadReply, json.JSONDecodeError, TimeoutError, litellm.APIConnectionError)) or "[200 OK]" in str(error):

@@ -126,3 +126,85 @@ def test_corrupt_or_truncated_data_is_one_clear_error(tmp_path: Path, breakage, 
     with pytest.raises(DataError) as caught:
         load_suite("swe", folder)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _tasks_where(table_row: dict, count: int, prefix: str = "django") -> dict:
+    return {f"old112::{prefix}__{prefix}-{index}": table_row for index in range(count)}
+
+
+def test_policy_stops_when_failures_say_the_next_attempt_does_not_pay(tmp_path: Path) -> None:
+    # a solves half the tasks; when a fails, b and c always fail too, and c is dear: after a few
+    # tasks the policy learns P(c | a failed) ≈ 0 and stops after a's failure instead of paying for c.
+    easy = {"a": (1, 1, 0.01), "b": (1, 1, 0.05), "c": (1, 1, 2.0)}
+    hard = {"a": (0, 1, 0.01), "b": (0, 1, 0.05), "c": (0, 1, 2.0)}
+    table = {**_tasks_where(easy, 20, "easy"), **_tasks_where(hard, 20, "hard")}
+    dataset = load_suite("swe", write_suite(tmp_path / "crb", table))
+    policy = EscalationPolicy(dataset.models, load_prices(tmp_path / "crb"), GroupEvidence(), seed=1)
+    result = run_stream(policy, dataset, mode="resolved", budget_usd=10, order_seed=1)
+    assert result.score_pct == 50.0
+    # Exploration pays for c on a few hard tasks, never on most of them.
+    assert result.unsolvable_usd < 0.5 * 20 * 2.0, result
+    assert result.attempts_per_task < 2.0
+
+
+def test_apply_only_feedback_does_not_pull_the_policy_to_the_cheapest_model(tmp_path: Path) -> None:
+    # Every patch applies (no information); only the dear model resolves. Treating "applies" as a
+    # success would settle on a; the policy must keep using c for most tasks.
+    row = {"a": (0, 1, 0.01), "b": (0, 1, 0.05), "c": (1, 1, 0.5)}
+    dataset = load_suite("swe", write_suite(tmp_path / "crb", _tasks_where(row, 40)))
+    policy = EscalationPolicy(dataset.models, load_prices(tmp_path / "crb"), GroupEvidence(), seed=0, feedback="apply-only")
+    applies_only = run_stream(policy, dataset, mode="apply-only", budget_usd=10, order_seed=0)
+    cheapest = run_stream(AlwaysModel("a"), dataset, mode="apply-only", budget_usd=10, order_seed=0)
+    assert applies_only.score_pct >= 75.0 and applies_only.regret < cheapest.regret / 2
+
+
+def test_split_fits_on_the_other_repositories_and_scores_the_held_one(tmp_path: Path) -> None:
+    from agentroute.replay.split import best_single_model, groups_of, run_held_out
+
+    table = {**_tasks_where({"a": (1, 1, 0.1), "b": (0, 1, 0.2), "c": (1, 1, 1.0)}, 6, "django"),
+             **_tasks_where({"a": (0, 1, 0.1), "b": (1, 1, 0.2), "c": (1, 1, 1.0)}, 3, "astropy")}
+    dataset = load_suite("swe", write_suite(tmp_path / "crb", table))
+    assert groups_of(dataset) == ["django", "astropy"]
+    prices = load_prices(tmp_path / "crb")
+    held = run_held_out(lambda seed: EscalationPolicy(dataset.models, prices, GroupEvidence(), seed=seed, name="agentroute"),
+                        dataset, "astropy", mode="resolved", budget_usd=10, seeds=[0, 1, 2])
+    # The best single model on django (the fitting part) is a; on astropy it never resolves:
+    # regret 3 × (best r 0.98 − (−0.01)).
+    assert best_single_model([t for t in dataset.tasks if "django" in t.task_id], dataset.models) == "a"
+    assert (held.tasks, held.reference_model, round(held.reference_regret, 2), len(held.regrets)) == (3, "a", 2.97, 3)
+    assert held.mean_regret < held.reference_regret
+
+
+def test_replay_numbers_repeat_exactly_on_worker_processes(tmp_path: Path) -> None:
+    from agentroute.replay.bench import ReplaySettings, run_replay
+
+    source = Path(__file__).resolve().parents[1] / "agentroute" / "data" / "coderouterbench"
+    folder = tmp_path / "crb"
+    folder.mkdir()
+    tasks = (source / "id_test_tasks.jsonl").read_text().splitlines()[:60]
+    (folder / "id_test_tasks.jsonl").write_text("\n".join(tasks) + "\n")
+    keep = {json.loads(line)["task_id"] for line in tasks}
+    lines = (source / "id_test_results_long.csv").read_text().splitlines()
+    (folder / "id_test_results_long.csv").write_text("\n".join([lines[0]] + [l for l in lines[1:] if l.split(",", 1)[0] in keep]) + "\n")
+    (folder / "models.json").write_text((source / "models.json").read_text())
+    settings = ReplaySettings(suites=["id"], orders=2, workers=2, data_dir=folder,
+                              policies=["agentroute", "linucb", "acrouter-released"])
+    first, second = run_replay(settings), run_replay(settings)
+    assert [row.policy for row in first] == ["agentroute", "acrouter-released", "linucb"]
+    assert first == second
+
+
+def test_failure_stats_learn_that_failures_are_correlated() -> None:
+    from agentroute.escalation.failures import FailureStats
+    from agentroute.escalation.protocol import Attempt
+
+    stats = FailureStats()
+    for hard in [True] * 6 + [False] * 6:  # c fails exactly where a failed; a solves the easy half
+        attempts = [Attempt(model="a", cost_usd=0.01, feedback=0.0 if hard else 1.0, applies=True),
+                    Attempt(model="c", cost_usd=2.0 if hard else 1.0, feedback=0.0 if hard else 1.0, applies=True)]
+        stats.record("g", attempts, [a.feedback for a in attempts], [a.feedback < 0.99 for a in attempts])
+    p_any, cost_any, _ = stats.rate("g", "c", (), (0.5, 1.0))
+    p_after, cost_after, trials = stats.rate("g", "c", ("a",), (0.5, 1.0))
+    assert trials == 6 and p_after < 0.25 < p_any and cost_after > cost_any
+    # A group never seen backs off to the global counts, not to the prior alone.
+    assert stats.rate("other", "c", ("a",), (0.5, 1.0))[0] < 0.4

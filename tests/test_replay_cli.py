@@ -22,8 +22,11 @@ def test_replay_writes_results_json_and_plot(tmp_path: Path) -> None:
     payload = json.loads(out.read_text())
     assert payload["settings"]["orders"] == 2 and payload["settings"]["budget_usd"] == 2.5
     rows = {(row["policy"], row["mode"]): row for row in payload["results"]}
-    for key in ("policy", "tasks", "score_pct", "total_usd", "regret", "escalations", "mean_score_pct"):
+    for key in ("policy", "tasks", "score_pct", "total_usd", "regret", "escalations", "mean_score_pct", "range_regret",
+                "mean_unsolvable_usd"):
         assert key in rows[("agentroute", "resolved")]
+    # The table shows full names (two released-cascade rows told apart), the $ lost column and a legend.
+    assert "acrouter-released (no budget)" in result.stdout and "$ lost" in result.stdout and "[min–max]" in result.stdout
     released = rows[("acrouter-released (no budget)", "resolved")]
     assert (round(released["score_pct"], 2), round(released["total_usd"], 2)) == (66.96, 63.43)
     assert rows[("agentroute", "resolved")]["tasks"] == 112
@@ -40,13 +43,30 @@ def test_replay_is_deterministic_across_runs(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         return json.loads(out.read_text())["results"]
 
-    assert run("first") == run("second")
+    first, second = run("first"), run("second")
+    assert [row["policy"] for row in first][:2] == ["agentroute", "agentroute (Chroma kNN)"]
+    assert first == second
+
+
+def test_split_scores_each_held_repository_against_the_best_single_model_of_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "split.json"
+    result = agentroute("bench", "replay", "--suite", "swe", "--mode", "resolved", "--orders", "1", "--split",
+                        "--json", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {(row["group"], row["policy"]): row for row in json.loads(out.read_text())["results"]}
+    assert {group for group, _ in rows} == {"django", "astropy"}
+    # Fitting on astropy's 15 tasks picks gpt-5.4; fitting on django's 97 picks claude-opus-4-6.
+    assert rows[("django", "agentroute")]["reference_model"] == "gpt-5.4"
+    assert rows[("astropy", "agentroute")]["reference_model"] == "claude-opus-4-6"
+    assert rows[("django", "agentroute")]["tasks"] == 97 and len(rows[("django", "agentroute")]["regrets"]) == 1
+    assert "best single on the rest" in result.stdout
 
 
 def test_replay_bad_arguments_and_data_are_one_line(tmp_path: Path) -> None:
     for args, text in (
         (("--suite", "nope"), "--suite must be swe, id or all"),
         (("--budget", "-1"), "budget must be greater than 0"),
+        (("--split", "--plot", str(tmp_path / "p.png")), "leave it out with --split"),
         (("--data", str(tmp_path / "missing")), "does not exist"),
     ):
         result = agentroute("bench", "replay", *args, cwd=tmp_path)

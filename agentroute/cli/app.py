@@ -1,4 +1,4 @@
-"""Entry point: `agentroute [run|eval|validate|pool|trace|runs|demo|bench|tools|memory …]`."""
+"""Entry point: `agentroute [run|eval|validate|pool|trace|runs|demo|serve|bench|tools|memory …]`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from agentroute.cli.trace_cmd import register_trace_commands
 from agentroute.cli.demo_cmd import register_demo_command
 from agentroute.cli.eval_cmd import register_eval_commands
 from agentroute.cli.run_cmd import register_run_command
+from agentroute.cli.serve_cmd import register_serve_command
 from agentroute.cli.tools_cmd import tools_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(tools_app, name="tools")
 app.add_typer(memory_app, name="memory")
 register_trace_commands(app)
 register_demo_command(app)
+register_serve_command(app)
 
 
 def main() -> None:

@@ -21,15 +21,16 @@ def replay(
     workers: Annotated[int, typer.Option(help="Worker processes (default: the machine's cores).")] = 0,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write per-policy results here.")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Write the cost–quality plot (PNG) here.")] = None,
+    split: Annotated[bool, typer.Option("--split", help="Out of sample: leave one group out (ID: dimension, SWE: repository), fit on the rest, score the held group.")] = False,
 ) -> None:
     """Replay recorded model outcomes through every policy: score, $, regret, escalations."""
     import os
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from agentroute.budget import validate_cap
-    from agentroute.replay.bench import ReplaySettings, run_replay
-    from agentroute.replay.report import results_table, write_json, write_plot
+    from agentroute.replay.bench import ReplaySettings, modes_for, run_replay, run_split
+    from agentroute.replay.report import LEGEND, SPLIT_LEGEND, results_table, split_table, write_json, write_plot
     from agentroute.cli.output import fail
 
     if suite not in ("swe", "id", "all"):
@@ -47,16 +48,19 @@ def replay(
         budget_usd=budget, seed=seed, orders=orders, data_dir=data, memory_dir=memory,
         workers=workers or os.cpu_count() or 1,
     )
-    with Progress(TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        def start(total: int):  # noqa: ANN202 - returns the per-task tick
+    if split and plot is not None:
+        fail("--plot draws the full replay; leave it out with --split")
+    with Progress(TextColumn("replay · tasks played"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("eta"), TimeRemainingColumn(), console=console, transient=True) as progress:
+        def start(total: int):  # noqa: ANN202 - returns the progress callback
             task = progress.add_task("replay", total=total)
-            return lambda done: progress.advance(task, done)
+            return lambda done: progress.update(task, completed=done)
 
-        results = run_replay(settings, progress=start)
+        results = (run_split if split else run_replay)(settings, progress=start)
     for one_suite in settings.suites:
-        for one_mode in (settings.modes if one_suite == "swe" else ["resolved"]):
-            console.print(results_table(results, one_suite, one_mode))
+        for one_mode in modes_for(one_suite, settings.modes):
+            console.print(split_table(results, one_suite, one_mode) if split else results_table(results, one_suite, one_mode))
+    console.print(SPLIT_LEGEND if split else LEGEND, markup=False)
     if json_out is not None:
         write_json(results, json_out, settings.model_dump(mode="json"))
         console.print(f"wrote {json_out}")

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Protocol
 
-from agentroute.memory.records import ModelEvidence
+from agentroute.escalation.failures import FailureStats
 from agentroute.escalation.protocol import Attempt, TaskView
+from agentroute.memory.records import ModelEvidence
 
 
 class EvidenceSource(Protocol):
-    """Estimates for a task, and a place to write what happened."""
+    """Estimates for a task, and a place to write what happened; `failures` holds the conditional
+    counts the policy keeps beside it (so every policy over one evidence source shares them)."""
 
     name: str
+    failures: FailureStats
 
     def stats(self, task: TaskView) -> dict[str, ModelEvidence]:
         """Per-model evidence for tasks like this one."""
@@ -35,6 +38,7 @@ class GroupEvidence:
 
     def __init__(self, shrink: float = 4.0) -> None:
         self.shrink = shrink
+        self.failures = FailureStats()
         self._group: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
         self._global: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
 

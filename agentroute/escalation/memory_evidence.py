@@ -15,6 +15,7 @@ from pathlib import Path
 from agentroute.memory.records import Experience, ModelEvidence, Retrieval
 from agentroute.memory.store import ExperienceMemory
 from agentroute.escalation.evidence import task_text
+from agentroute.escalation.failures import FailureStats
 from agentroute.escalation.protocol import Attempt, FeedbackMode, TaskView
 
 
@@ -30,6 +31,7 @@ class MemoryEvidence:
         self.run_prefix = run_prefix
         self.retrieval = retrieval or Retrieval()
         self.embed = embed
+        self.failures = FailureStats()
 
     def stats(self, task: TaskView) -> dict[str, ModelEvidence]:
         """Per-model successes, trials and mean cost among similar past tasks."""

@@ -1,21 +1,34 @@
-"""agentroute's task-level escalation policy: a memory-informed, budget-aware cascade.
+"""agentroute's task-level escalation policy: a budget-aware cascade that weighs every further attempt
+against its price, given the failures so far, and stops when none is worth it.
 
-For each model m it estimates the chance of success p_m and the cost c_m of an attempt:
-- p_m is a Thompson sample (seeded, so runs repeat exactly) from Beta(α, β) with α = successes +
-  w·p0 and β = failures + w·(1 − p0), where successes and trials come from the evidence source
-  (the experience memory: similar past tasks, shrunk toward the task's group) and p0 is a
-  price-rank prior rising from 0.15 for the cheapest listed model to 0.65 for the dearest
-  (w = `prior_weight` pseudo-trials), plus an optimism bonus 0.05/√(trials + 1). Sampling keeps
-  exploring a model that failed early; the bonus and the prior bound how far.
-- c_m is the mean recorded cost among comparable tasks; a model never tried is priced from the
+Units are the benchmark's own: an attempt is worth its expected gain in task score minus
+`cost_weight` (0.1) × its expected cost in USD (r = score − 0.1·cost).
+
+Estimates, per model m, for this task and the set F of models that already failed it:
+- the chance p_m that m succeeds: a Thompson draw (seeded, so runs repeat exactly) from Beta(α, β)
+  with α = successes + w·p0, β = failures + w·(1 − p0) among comparable past tasks (the evidence
+  source: group statistics or Chroma kNN over similar tasks), p0 a price-rank prior from 0.15 for
+  the cheapest listed model to 0.65 for the dearest (w = `prior_weight`), plus an optimism bonus
+  `bonus`/√(trials + 1);
+- scaled by how much the failures in F changed m's odds on past tasks where the same models failed
+  (`FailureStats`: failures are correlated, so after cheaper models failed a strong model's chance
+  is below its average, and its cost above);
+- the cost c_m: the mean recorded cost, scaled the same way; a model never tried is priced from the
   cost per listed-price unit seen so far.
 
-Attempt j takes the cheapest affordable untried model whose p clears τ_j — τ = 0.30 for the
-first attempt (a cheap probe), 0.60 for every escalation (a strong model) — and when none clears,
-the untried affordable model with the highest p, if p beats its weighted cost 0.1·c. Affordable
-means its expected cost fits what is left of the per-task budget. The cascade stops at a success
-(feedback ≥ `accept`), after `max_attempts`, or when nothing fits. A seeded ε (2%) sometimes
-opens with a random affordable model.
+The value of trying m with best feedback b so far is p_m·(1 − b) − 0.1·c_m + (1 − p_m)·V, where V is
+the value of the best attempt after m fails too, or 0 (looked ahead `lookahead` attempts). Among
+the affordable untried models (expected cost within what is left of the budget) whose value is
+positive, attempt j takes the cheapest whose drawn chance clears τ_j (0.30 for the first attempt, 0.60
+for every escalation), else the likeliest; a seeded ε (2%) sometimes opens with a random one. It
+stops at a success (feedback ≥ `accept`), after `max_attempts`, or when no attempt has positive
+value: that is where it stops paying for tasks no model will solve.
+
+Apply-only feedback (`feedback="apply-only"`: the attempt's feedback only says that its patch
+applies) is weak evidence, never a success: a patch that does not apply is a failure, one that
+applies resolves the task with probability q_m (the price-rank prior, since nothing observed can
+tell), so m's chance of a resolved patch is its learned apply rate × q_m, and another attempt is
+worth its chance of an applying patch × (q_m − q of the patch kept).
 """
 
 from __future__ import annotations
@@ -25,79 +38,149 @@ import random
 
 from pydantic import BaseModel, Field
 
-from agentroute.memory.records import ModelEvidence
 from agentroute.escalation.evidence import EvidenceSource
-from agentroute.escalation.protocol import Attempt, TaskView
+from agentroute.escalation.failures import FailureStats
+from agentroute.escalation.protocol import Attempt, FeedbackMode, TaskView
+from agentroute.memory.records import ModelEvidence
+
+Estimate = tuple[float, float]  # chance of success, expected cost in USD
+
 
 class CascadeSettings(BaseModel):
     """The policy's knobs (defaults as described above)."""
 
     thresholds: tuple[float, ...] = (0.30, 0.60)
+    epsilon: float = Field(default=0.02, ge=0, le=1)
     max_attempts: int = Field(default=4, ge=1)
     accept: float = 0.99
     prior_weight: float = Field(default=2.0, gt=0)
+    prior_range: tuple[float, float] = (0.15, 0.65)
     bonus: float = Field(default=0.05, ge=0)
-    epsilon: float = Field(default=0.02, ge=0, le=1)
+    cost_weight: float = Field(default=0.1, ge=0)
+    lookahead: int = Field(default=2, ge=1)
 
 
 class EscalationPolicy:
-    """Cheapest model that clears a rising threshold, escalating on failure, within the budget."""
+    """The most valuable next attempt given every failure so far, or stop; within the budget."""
 
     def __init__(self, models: list[str], prices: dict[str, float], evidence: EvidenceSource, *,
-                 settings: CascadeSettings | None = None, seed: int = 0, name: str | None = None) -> None:
+                 settings: CascadeSettings | None = None, seed: int = 0, name: str | None = None,
+                 feedback: FeedbackMode = "resolved") -> None:
         self.models = sorted(models)
         self.prices = prices
         self.evidence = evidence
         self.settings = settings or CascadeSettings()
         self._rng = random.Random(seed)
+        self.feedback = feedback
         ranked = sorted(self.models, key=lambda model: (prices.get(model, 0.0), model))
-        self._prior = {model: 0.15 + 0.5 * index / max(1, len(ranked) - 1) for index, model in enumerate(ranked)}
+        low, high = self.settings.prior_range
+        self._prior = {model: low + (high - low) * index / max(1, len(ranked) - 1) for index, model in enumerate(ranked)}
         self._cost_per_price: list[float] = [0.0, 0.0]
-        self._estimates: dict[str, tuple[float, float]] = {}
+        self._base: dict[str, Estimate] = {}
+        self._given: dict[tuple[str, tuple[str, ...]], Estimate] = {}
         self.name = name or f"agentroute ({evidence.name})"
 
-    def estimate(self, task: TaskView) -> dict[str, tuple[float, float]]:
-        """(p, c) per model for this task."""
+    @property
+    def failures(self) -> FailureStats:
+        """The conditional failure counts, kept with the evidence so every policy over it shares them."""
+        return self.evidence.failures
+
+    def base_estimates(self, task: TaskView) -> dict[str, Estimate]:
+        """(p, c) per model for this task before any attempt (p: the visible feedback's mean)."""
         evidence = self.evidence.stats(task)
         spent, price_units = self._cost_per_price
         unit = spent / price_units if price_units else 1e-4
+        weight = self.settings.prior_weight
         out = {}
         for model in self.models:
             seen = evidence.get(model, ModelEvidence(successes=0.0, trials=0.0, mean_cost_usd=None))
-            weight = self.settings.prior_weight
-            alpha = seen.successes + weight * self._prior[model]
-            beta = max(seen.trials - seen.successes, 0.0) + weight * (1 - self._prior[model])
+            prior = 0.8 if self.feedback == "apply-only" else self._prior[model]
+            alpha = seen.successes + weight * prior
+            beta = max(seen.trials - seen.successes, 0.0) + weight * (1 - prior)
             p = self._rng.betavariate(alpha, beta) + self.settings.bonus / math.sqrt(seen.trials + 1)
             cost = seen.mean_cost_usd if seen.mean_cost_usd is not None else unit * self.prices.get(model, 1.0)
-            out[model] = (p, max(cost, 1e-9))
+            out[model] = (min(p, 1.0), max(cost, 1e-9))
         return out
+
+    def estimate(self, task: TaskView, model: str, failed: tuple[str, ...]) -> Estimate:
+        """(p, c) of `model` on this task given that the models in `failed` failed it."""
+        key = (model, failed)
+        if not failed:
+            return self._base[model]
+        if key not in self._given:
+            p, cost = self._base[model]
+            if failed:
+                p_now, c_now, _ = self.failures.rate(task.group, model, failed, (p, cost))
+                if (model, ()) not in self._given:
+                    self._given[(model, ())] = self.failures.rate(task.group, model, (), (p, cost))[:2]
+                p_before, c_before = self._given[(model, ())]
+                p, cost = min(1.0, p * p_now / max(p_before, 1e-9)), cost * c_now / max(c_before, 1e-9)
+            self._given[key] = (p, cost)
+        return self._given[key]
+
+    def _gain(self, model: str, p: float, kept: float) -> float:
+        """Expected rise of the task's score from an attempt by `model` (p: chance of success, or of
+        an applying patch in apply-only mode), when the patch kept so far is worth `kept`."""
+        if self.feedback == "apply-only":
+            return p * (self._prior[model] - kept)
+        return p * (1.0 - kept)
+
+    def _value(self, task: TaskView, model: str, tried: set[str], failed: tuple[str, ...], kept: float,
+               remaining_usd: float, depth: int) -> float:
+        """The value of an attempt by `model`, looking `depth` attempts ahead (the best one after it
+        fails too, or stopping)."""
+        p, cost = self.estimate(task, model, failed)
+        value = self._gain(model, p, kept) - self.settings.cost_weight * cost
+        if depth > 1:
+            after = [self._value(task, other, tried | {model}, failed + (model,), kept, remaining_usd - cost, depth - 1)
+                     for other in self._affordable(task, tried | {model}, failed + (model,), remaining_usd - cost)]
+            value += (1.0 - p) * max([0.0, *after])
+        return value
+
+    def _affordable(self, task: TaskView, tried: set[str], failed: tuple[str, ...], remaining_usd: float) -> list[str]:
+        return [m for m in self.models if m not in tried and self.estimate(task, m, failed)[1] <= remaining_usd]
+
+    def _kept(self, attempts: list[Attempt]) -> float:
+        """What the patch kept so far is worth: the best feedback, or in apply-only mode the prior
+        chance that the last applying patch resolves the task."""
+        if self.feedback == "apply-only":
+            return next((self._prior[a.model] for a in reversed(attempts) if a.feedback >= self.settings.accept), 0.0)
+        return max((attempt.feedback for attempt in attempts), default=0.0)
 
     def next_model(self, task: TaskView, attempts: list[Attempt], remaining_usd: float) -> str | None:
         """The next model of the cascade, or None to stop."""
         settings = self.settings
-        if attempts and max(attempt.feedback for attempt in attempts) >= settings.accept:
+        if self.feedback == "resolved" and attempts and max(a.feedback for a in attempts) >= settings.accept:
             return None
-        if len(attempts) >= settings.max_attempts:
+        left = settings.max_attempts - len(attempts)
+        if left <= 0:
             return None
-        if not attempts:
-            self._estimates = self.estimate(task)
-        tried = {attempt.model for attempt in attempts}
-        affordable = [m for m in self.models if m not in tried and self._estimates[m][1] <= remaining_usd]
-        if not affordable:
-            return None
-        if not attempts and self._rng.random() < settings.epsilon:
-            return self._rng.choice(affordable)
-        threshold = settings.thresholds[min(len(attempts), len(settings.thresholds) - 1)]
-        clearing = [m for m in affordable if self._estimates[m][0] >= threshold]
-        if clearing:
-            return min(clearing, key=lambda m: (self._estimates[m][1], m))
-        best = max(affordable, key=lambda m: (self._estimates[m][0], m))
-        p, cost = self._estimates[best]
-        return best if p > 0.1 * cost else None
+        if not attempts or not self._base:  # a driver may hand a fresh policy a task already attempted
+            self._base = self.base_estimates(task)
+        self._given = {}
+        failed = tuple(a.model for a in attempts if a.feedback < settings.accept)
+        tried, kept, depth = {a.model for a in attempts}, self._kept(attempts), min(left, settings.lookahead)
+        affordable = self._affordable(task, tried, failed, remaining_usd)
+        if not attempts and affordable and self._rng.random() < settings.epsilon:
+            affordable = [self._rng.choice(affordable)]
+        for model in self._preference(affordable, len(attempts)):
+            if self._value(task, model, tried, failed, kept, remaining_usd, depth) > 0:
+                return model
+        return None
+
+    def _preference(self, models: list[str], attempt: int) -> list[str]:
+        """The models in the order the cascade prefers them: those whose chance clears the attempt's
+        threshold, cheapest first, then the rest, likeliest first."""
+        chance = {m: self._base[m][0] * (self._prior[m] if self.feedback == "apply-only" else 1.0) for m in models}
+        threshold = self.settings.thresholds[min(attempt, len(self.settings.thresholds) - 1)]
+        clearing = sorted((m for m in models if chance[m] >= threshold), key=lambda m: (self._base[m][1], m))
+        return clearing + sorted((m for m in models if chance[m] < threshold), key=lambda m: (-chance[m], m))
 
     def learn(self, task: TaskView, attempts: list[Attempt]) -> None:
-        """Write the attempts to the evidence source; learn the cost per listed-price unit."""
+        """Write the attempts to the evidence and the failure counts; learn the cost per price unit."""
         self.evidence.record(task, attempts)
+        failed = [attempt.feedback < self.settings.accept for attempt in attempts]
+        self.failures.record(task.group, attempts, [attempt.feedback for attempt in attempts], failed)
         for attempt in attempts:
             self._cost_per_price[0] += attempt.cost_usd
             self._cost_per_price[1] += self.prices.get(attempt.model, 1.0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel
 
@@ -37,6 +37,7 @@ class Scores(BaseModel):
     regret: float
     escalations: int
     attempts_per_task: float
+    unsolvable_usd: float
 
 
 class StreamResult(Scores):
@@ -46,13 +47,19 @@ class StreamResult(Scores):
 
 
 class PolicyResult(Scores):
-    """One policy: the first order's numbers and the mean over all orders (budget None: uncapped)."""
+    """One policy: the first order's numbers, and the mean, min and max over all orders (budget None:
+    uncapped)."""
 
     budget_usd: float | None
     orders: int
     mean_score_pct: float
     mean_total_usd: float
     mean_regret: float
+    mean_unsolvable_usd: float
+    mean_attempts_per_task: float
+    range_score_pct: tuple[float, float]
+    range_total_usd: tuple[float, float]
+    range_regret: tuple[float, float]
 
 
 def reward(score: float, cost_usd: float) -> float:
@@ -70,6 +77,11 @@ def visible_feedback(outcome: Outcome, suite: str, mode: FeedbackMode) -> float:
     if suite == "swe" and mode == "apply-only":
         return 1.0 if outcome.applies else 0.0
     return outcome.score
+
+
+def unsolvable(task: ReplayTask) -> bool:
+    """No model resolves the task (SWE) or scores it above 0 (ID): money spent on it is lost."""
+    return all(outcome.score <= 0.0 for outcome in task.outcomes.values())
 
 
 def view(task: ReplayTask, suite: str) -> TaskView:
@@ -113,33 +125,44 @@ def play_task(policy: TaskPolicy, task: ReplayTask, suite: str, mode: FeedbackMo
 
 
 def run_stream(policy: TaskPolicy, dataset: ReplayDataset, *, mode: FeedbackMode, budget_usd: float,
-               order_seed: int) -> StreamResult:
-    """Stream every task of the dataset (in the seeded order) through a fresh policy."""
-    total_score = total_cost = regret = 0.0
+               order_seed: int, on_task: Callable[[], None] = lambda: None) -> StreamResult:
+    """Stream every task of the dataset (in the seeded order) through a fresh policy; `on_task` is
+    called after each task (progress)."""
+    total_score = total_cost = regret = lost = 0.0
     resolved = attempts_total = escalations = 0
     for task in task_order(dataset, order_seed):
         score, cost, attempts = play_task(policy, task, dataset.suite, mode, budget_usd)
         total_score += score
         total_cost += cost
+        lost += cost if unsolvable(task) else 0.0
         resolved += score >= 1.0
         attempts_total += attempts
         escalations += max(0, attempts - 1)
         regret += best_single_reward(task) - reward(score, cost)
+        on_task()
     count = len(dataset.tasks)
     return StreamResult(
         policy=policy.name, suite=dataset.suite, mode=mode, order_seed=order_seed, tasks=count,
         score_pct=100 * total_score / count, resolved=resolved, total_usd=total_cost, regret=regret,
-        escalations=escalations, attempts_per_task=attempts_total / count,
+        escalations=escalations, attempts_per_task=attempts_total / count, unsolvable_usd=lost,
     )
 
 
 def summarise(streams: list[StreamResult], budget_usd: float | None) -> PolicyResult:
-    """The first order's numbers, and the mean over all orders."""
+    """The first order's numbers, and the mean and min–max over all orders."""
+    def spread(values: list[float]) -> tuple[float, float]:
+        return min(values), max(values)
+
     return PolicyResult(
         **streams[0].model_dump(exclude={"order_seed"}), budget_usd=budget_usd, orders=len(streams),
         mean_score_pct=statistics.mean(s.score_pct for s in streams),
         mean_total_usd=statistics.mean(s.total_usd for s in streams),
         mean_regret=statistics.mean(s.regret for s in streams),
+        mean_unsolvable_usd=statistics.mean(s.unsolvable_usd for s in streams),
+        mean_attempts_per_task=statistics.mean(s.attempts_per_task for s in streams),
+        range_score_pct=spread([s.score_pct for s in streams]),
+        range_total_usd=spread([s.total_usd for s in streams]),
+        range_regret=spread([s.regret for s in streams]),
     )
 
 
