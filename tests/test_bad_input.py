@@ -123,7 +123,9 @@ CASES = [
     case("negative replay budget", "bench replay --budget -1", "budget must be greater than 0"),
     case("zero twin budget", "bench twin --data {tmp}/twin-corrupt.jsonl --budget 0", "budget must be greater than 0"),
     case("negative healing budget", "bench healing --budget -2", "budget must be greater than 0"),
+    case("negative serve budget", "serve --budget -1", "budget must be greater than 0"),
     # counts and limits
+    case("serve port out of range", "serve --port 70000", "'--port'"),
     case("zero workers", f"{RUN} --workers 0", "'--workers'"),
     case("workers not a number", f"{RUN} --workers many", "valid integer"),
     case("zero max steps", f"{RUN} --max-steps 0", "'--max-steps'"),

@@ -1,7 +1,7 @@
 """Options several commands share, each with the environment variable that sets its default.
 
-AGENTROUTE_BUDGET, AGENTROUTE_POOL and AGENTROUTE_POLICY mean the same for `run`, `demo` and
-`pool show` as for the LangGraph graph (graphs/swe_agent.py); a flag given wins over the
+AGENTROUTE_BUDGET, AGENTROUTE_POOL and AGENTROUTE_POLICY mean the same for `run`, `demo`, `serve`
+and `pool show` as for the LangGraph graph (graphs/swe_agent.py); a flag given wins over the
 variable. A bad value, from either, is one error line naming both."""
 
 from __future__ import annotations
