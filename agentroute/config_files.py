@@ -42,7 +42,7 @@ def syntax_of(path: Path) -> Syntax:
 def read_text(path: Path, what: str) -> str:
     """A file's text, or a ConfigError naming what the file was meant to be."""
     if not path.is_file():
-        raise ConfigError(f"{what} {path} does not exist")
+        raise ConfigError(f"{what} {path} {'is a directory, not a file' if path.is_dir() else 'does not exist'}")
     try:
         return path.read_text()
     except (OSError, UnicodeDecodeError) as error:

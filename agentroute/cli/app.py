@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 # typer's rich help and error boxes import markdown-it, pygments and attrs: +0.25 s of CPU on every
 # `--help`. Plain help by default keeps `agentroute --help` under 0.3 s (benchmarks/cli_latency.py);
@@ -13,9 +12,9 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 import typer  # noqa: E402
 
 from agentroute.cli.bench_cmd import bench_app
-from agentroute.cli.output import errors
 from agentroute.cli.memory_cmd import memory_app
 from agentroute.cli.pool_cmd import pool_app
+from agentroute.cli.root import HELP_OPTIONS, RootGroup, root
 from agentroute.cli.trace_cmd import register_trace_commands
 from agentroute.cli.demo_cmd import register_demo_command
 from agentroute.cli.eval_cmd import register_eval_commands
@@ -27,9 +26,11 @@ app = typer.Typer(
     name="agentroute",
     help="Route every LLM call of a coding agent to the cheapest tier that still gets the task done.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=RootGroup,
+    context_settings=HELP_OPTIONS,
     pretty_exceptions_enable=False,
 )
+app.callback()(root)
 register_run_command(app)
 register_eval_commands(app)
 app.add_typer(pool_app, name="pool")
@@ -42,23 +43,8 @@ register_serve_command(app)
 
 
 def main() -> None:
-    """Run the CLI; an AgentRouteError becomes one `error:` line and exit code 2."""
-    from rich.markup import escape
-
-    from agentroute.errors import AgentRouteError
-    from agentroute.extras import missing_extra
-
-    try:
-        app()
-    except AgentRouteError as error:
-        errors.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True, highlight=False)
-        sys.exit(2)
-    except ModuleNotFoundError as error:  # an optional extra that is not installed
-        message = missing_extra(error)
-        if message is None:
-            raise
-        errors.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)
-        sys.exit(2)
+    """Run the CLI; any failure is one `error:` line and a non-zero exit (see RootGroup)."""
+    app()
 
 
 if __name__ == "__main__":

@@ -7,34 +7,30 @@ from typing import Annotated, Optional
 
 import typer
 
-from agentroute.cli.output import console
+from agentroute.cli.options import BudgetOption, PoolOption
+from agentroute.cli.output import console, fitted_table
 
 
 def demo(
-    budget: Annotated[float, typer.Option("--budget", help="Per-task budget in USD.")] = 0.50,
-    config: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
+    budget: BudgetOption = 0.50,
+    config: PoolOption = None,
     store: Annotated[Optional[Path], typer.Option("--store", help="Trace store. Default: $AGENTROUTE_HOME/runs.sqlite.")] = None,
 ) -> None:
     """Route one scripted coding episode (mocked replies, real accounting) with each baseline policy."""
     import time
     import uuid
 
-    from rich.table import Table
-
-    from agentroute.budget import validate_cap
     from agentroute.demo import run_episode
     from agentroute.policies import make_policy
     from agentroute.pool import load_pool
     from agentroute.router import Router
     from agentroute.trace import RunInfo, TraceStore
 
-    validate_cap(budget)
     pool = load_pool(config)
     trace_store = TraceStore(store)
     policies = [f"always:{pool.tiers[-1].name}", f"always:{pool.tiers[0].name}", "cascade", "random", "budget-aware", "learned"]
-    table = Table(title=f"scripted episode · budget ${budget:g} · pool {pool.source}")
-    for column in ("policy", "run id", "calls", "spent $", "outcome", "tiers per call"):
-        table.add_column(column)
+    table = fitted_table(f"scripted episode · budget ${budget:g} · pool {pool.source}", {
+        "policy": "text", "run id": "whole", "calls": "number", "spent $": "number", "outcome": "text", "tiers per call": "text"})
     batch = uuid.uuid4().hex[:6]
     for name in policies:
         run_id = f"demo-{batch}-{name.replace(':', '-')}"

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 console = Console()
 errors = Console(stderr=True)
+WIDE_COLUMNS = 140  # below this, tables fold columns together and wrap text
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print `error: message` on stderr as one line and exit non-zero."""
     errors.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
+
+
+def is_wide() -> bool:
+    """Whether the terminal is wide enough for every column of the widest tables."""
+    return console.width >= WIDE_COLUMNS
+
+
+def fitted_table(title: str, columns: dict[str, str]) -> Table:
+    """A table for any terminal width. Each column is a `number` (right-aligned, never cut), `whole`
+    (never cut: ids, codes) or `text` (folds). A wide terminal gets the full box, a narrow one a
+    light box without edges."""
+    from rich import box
+    from rich.table import Table
+
+    wide = is_wide()
+    table = Table(title=title, box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD, show_edge=wide, pad_edge=wide)
+    for name, kind in columns.items():
+        table.add_column(name, justify="right" if kind == "number" else "left", no_wrap=kind != "text", overflow="fold")
+    return table

@@ -7,24 +7,23 @@ from typing import Annotated, Optional
 
 import typer
 
+from agentroute.cli.options import PoolOption
 from agentroute.cli.output import console
 
 pool_app = typer.Typer(help="Inspect tier pools.", no_args_is_help=True)
 
-PoolOption = Annotated[
-    Optional[Path],
-    typer.Option("--config", "-c", help="Pool file (TOML or YAML). Default: the built-in pool."),
-]
+# the old name of --pool, still accepted, no longer shown
+DeprecatedConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", hidden=True)]
 
 
 @pool_app.command("show")
-def show(config: PoolOption = None) -> None:
+def show(pool_file: PoolOption = None, config: DeprecatedConfigOption = None) -> None:
     """Print the tiers (cheap → strong), their models and prices per 1M tokens."""
     from rich.table import Table
 
     from agentroute.pool import load_pool
 
-    pool = load_pool(config)
+    pool = load_pool(config if config is not None else pool_file)
     table = Table(title=f"pool {pool.source}")
     for column in ("tier", "name", "model", "input $/1M", "output $/1M", "cache read", "cache write", "price from"):
         table.add_column(column, justify="right" if "$" in column or "cache" in column else "left")

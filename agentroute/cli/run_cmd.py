@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from agentroute.cli.output import console, fail
+from agentroute.cli.options import BudgetOption, PolicyOption, PoolOption
+from agentroute.cli.output import console, errors, fail
 
 if TYPE_CHECKING:
     from agentroute.memory.store import ExperienceMemory
@@ -40,17 +41,38 @@ def _attempts(result: TaskResult) -> str:
     return " ".join(f"{attempt.tier_floor}{'✓' if attempt.verdict == 'verified' else '✗'}" for attempt in result.attempts)
 
 
+def _why(result: TaskResult) -> str:
+    """Why a task did not resolve, in a few words (the full text is in results.jsonl)."""
+    import textwrap
+
+    evaluation = result.evaluation or {}
+    if result.error:
+        why = result.error
+    elif result.outcome == "unresolved":
+        why = evaluation.get("error") or ("the patch did not apply" if not evaluation.get("patch_applied", True) else
+                                          f"{sum(s != 'PASSED' for s in evaluation.get('fail_to_pass', {}).values())} "
+                                          f"FAIL_TO_PASS and {sum(s != 'PASSED' for s in evaluation.get('pass_to_pass', {}).values())} "
+                                          "PASS_TO_PASS tests failing")
+    elif result.outcome == "step_limit":
+        why = f"stopped after {result.steps} steps (--max-steps)"
+    else:
+        return ""
+    return textwrap.shorten(why, 160, placeholder=" …")
+
+
 def _summary(results: list[TaskResult], tier_order: list[str], budget: float, *, attempts: bool) -> None:
+    """The per-task table, then each task's run id (for `agentroute trace`) and why it did not resolve."""
     from collections import Counter
 
-    from rich.table import Table
+    from rich.markup import escape
 
-    table = Table(title=f"agentroute run · budget ${budget:g} per task")
-    columns = ("task", "outcome", *(("attempts (floor)",) if attempts else ()), "$ spent", "steps", "tier mix (calls)", "seconds")
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("$ spent", "steps", "seconds") else "left")
+    from agentroute.cli.output import fitted_table
+
+    columns = {"task": "text", "outcome": "text", **({"attempts (floor)": "text"} if attempts else {}),
+               "$ spent": "number", "steps": "number", "tier mix (calls)": "text", "seconds": "number"}
+    table = fitted_table(f"agentroute run · budget ${budget:g} per task", columns)
     for result in results:
-        table.add_row(result.instance_id, result.outcome, *((_attempts(result),) if attempts else ()),
+        table.add_row(escape(result.instance_id), result.outcome, *((_attempts(result),) if attempts else ()),
                       f"{result.spent_usd:.4f}", str(result.steps), _tier_mix(result.tier_calls, tier_order),
                       f"{result.seconds:.1f}")
     total_tiers: Counter[str] = Counter()
@@ -64,6 +86,11 @@ def _summary(results: list[TaskResult], tier_order: list[str], budget: float, *,
                   str(sum(r.steps for r in results)), _tier_mix(dict(total_tiers), tier_order),
                   f"{sum(r.seconds for r in results):.1f}")
     console.print(table)
+    console.print("run ids (agentroute trace RUN_ID):", highlight=False)
+    for result in results:
+        why = _why(result)
+        console.print(f"  {escape(result.instance_id)}: {escape(result.run_id)}" + (f"\n    [red]{escape(why)}[/]" if why else ""),
+                      highlight=False)
 
 
 def _escalation(pool: Pool, memory: ExperienceMemory | None, *, suite: str, batch: str) -> Escalation:
@@ -80,9 +107,9 @@ def _escalation(pool: Pool, memory: ExperienceMemory | None, *, suite: str, batc
 
 def run(
     task_or_dir: TaskArgument,
-    budget: Annotated[float, typer.Option("--budget", help="Hard budget per task in USD.")] = 0.50,
-    pool_file: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
-    policy: Annotated[str, typer.Option("--policy", help="Routing policy (learned, budget-aware, cascade, always:<tier>, random).")] = "learned",
+    budget: BudgetOption = 0.50,
+    pool_file: PoolOption = None,
+    policy: PolicyOption = "learned",
     workers: Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")] = 1,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per task before it stops.")] = 40,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds a shell command may run.")] = 60.0,
@@ -104,7 +131,6 @@ def run(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from agentroute.budget import validate_cap
     from agentroute.credentials import require_keys
     from agentroute.home import home
     from agentroute.policies import make_policy
@@ -119,7 +145,6 @@ def run(
     from agentroute.store import database_url, open_checkpointer
     from agentroute.trace import TraceStore
 
-    validate_cap(budget)
     db = database_url(db)
     if attempts < 1:
         fail(f"--attempts must be 1 or more, got {attempts}")
@@ -132,6 +157,17 @@ def run(
     make_policy(policy, pool)
     tasks = select_tasks(task_or_dir, checkout=checkout, instances=instance)
     require_keys(pool)
+    trace_store = TraceStore(db or store)  # a bad store or memory fails here, before anything is printed
+    experience = escalation_memory = None
+    path = url = None
+    if not no_memory:
+        from agentroute.memory.slots import where_memory_lives
+        from agentroute.memory.store import ExperienceMemory
+
+        path, url = where_memory_lives(memory, None)
+        experience = ExperienceMemory(path, url=url)
+        if attempts > 1:
+            escalation_memory = ExperienceMemory(path, url=url, collection=ESCALATION_COLLECTION)
     settings = RunSettings(budget_usd=budget, policy=policy, workers=workers, use_seed=not no_seed, attempts=attempts,
                            agent=AgentSettings(max_steps=max_steps, keep_workspace=keep_workspaces, verify=verify,
                                                verify_timeout=verify_timeout, sandbox=SandboxSettings(timeout=command_timeout)))
@@ -144,19 +180,7 @@ def run(
         console.print(f"{len(tasks) - len(todo)} of {len(tasks)} tasks already have results in {output.path}; running the rest.")
     if resolve_layer() == "bwrap":  # any other layer was logged as a warning when detected
         console.print(describe("bwrap"), highlight=False)
-    experience = escalation_memory = None
-    if not no_memory:
-        from agentroute.memory.slots import where_memory_lives
-        from agentroute.memory.store import ExperienceMemory
-
-        path, url = where_memory_lives(memory, None)
-        experience = ExperienceMemory(path, url=url)
-        if attempts > 1:
-            escalation_memory = ExperienceMemory(path, url=url, collection=ESCALATION_COLLECTION)
-    else:
-        path, url = None, None
     escalation = _escalation(pool, escalation_memory, suite=task_or_dir.resolve().stem, batch=output.batch)
-    trace_store = TraceStore(db or store)
     columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[status]}"),
                TimeElapsedColumn())
     with output, Progress(*columns, console=console) as progress:
@@ -168,6 +192,9 @@ def run(
                       else f"{attempt}step {update.step} · {update.tier or '-'} · ${update.spent_usd:.4f}")
             progress.update(rows[update.instance_id], completed=max_steps if update.done else update.step, status=status)
 
+        def stopping() -> None:
+            errors.print("Ctrl-C: stopping after the model calls in flight", highlight=False, markup=False)
+
         try:
             if ray_address:
                 from agentroute.swe.ray_runner import WorkerPlaces, run_tasks_on_ray
@@ -176,15 +203,16 @@ def run(
                 results = run_tasks_on_ray(todo, pool, settings, output, address=ray_address, places=places, progress=show)
             else:
                 results = run_tasks(todo, pool, settings, output, store=trace_store, memory=experience,
-                                    checkpointer=open_checkpointer(db), progress=show, escalation=escalation)
+                                    checkpointer=open_checkpointer(db), progress=show, escalation=escalation,
+                                    on_interrupt=stopping)
         except KeyboardInterrupt:
             fail("interrupted: running tasks stopped before their next model call; "
                  "the same command continues them from their checkpoints", code=130)
-    _summary([*done.values(), *results] if done else results, [tier.name for tier in pool.tiers], budget,
-             attempts=attempts > 1)
+    every = [*done.values(), *results]  # a re-run reports (and exits on) the results it skipped too
+    _summary(every, [tier.name for tier in pool.tiers], budget, attempts=attempts > 1)
     console.print(f"predictions: {output.predictions}\nresults: {output.results}\ntraces: {output.traces}/"
-                  f"  (or agentroute trace RUN_ID; run ids are in results.jsonl)")
-    failed = [result.instance_id for result in results if result.outcome == "error"]
+                  f"  (or agentroute trace RUN_ID)", highlight=False)
+    failed = [result.instance_id for result in every if result.outcome == "error"]
     if failed:
         fail(f"{len(failed)} task{'s' if len(failed) > 1 else ''} ended in error ({', '.join(failed[:5])}"
              f"{', …' if len(failed) > 5 else ''}); the reasons are in {output.results}", code=1)

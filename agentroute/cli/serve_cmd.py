@@ -7,17 +7,18 @@ from typing import Annotated, Optional
 
 import typer
 
+from agentroute.cli.options import BudgetOption, PolicyOption, PoolOption
 from agentroute.cli.output import console, fail
 
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port).")] = 8787,
-    budget: Annotated[float, typer.Option("--budget", help="Hard budget per task in USD.")] = 0.50,
+    budget: BudgetOption = 0.50,
     max_budget: Annotated[Optional[float], typer.Option(
         "--max-budget", help="Most a client may ask for per task with X-AgentRoute-Budget. Default: --budget.")] = None,
-    pool_file: Annotated[Optional[Path], typer.Option("--pool", help="Pool file. Default: the built-in pool.")] = None,
-    policy: Annotated[str, typer.Option("--policy", help="Routing policy (learned, budget-aware, cascade, always:<tier>, random).")] = "learned",
+    pool_file: PoolOption = None,
+    policy: PolicyOption = "learned",
     api_key: Annotated[Optional[str], typer.Option(
         "--api-key", envvar="AGENTROUTE_SERVER_KEY", show_envvar=True,
         help="Require 'Authorization: Bearer KEY' on every request.")] = None,

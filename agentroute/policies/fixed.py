@@ -15,4 +15,4 @@ class FixedTierPolicy(StatelessPolicy):
 
     def decide(self, context: StepContext) -> Decision:
         """The configured tier, every time."""
-        return Decision(tier=self.tier, reason=f"fixed tier {self.name.removeprefix('always-')}")
+        return Decision(tier=self.tier, reason=f"always:{self.name.removeprefix('always-')}")

@@ -46,7 +46,11 @@ class SqliteTraceStore(TraceStore):
     def __init__(self, path: str | Path | None = None, *, busy_timeout: float = 2.0, close_timeout: float = 60.0) -> None:
         self.path = Path(path) if path is not None else trace_store_path()
         self.where = str(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            why = "a file is in the way" if isinstance(error, (FileExistsError, NotADirectoryError)) else error.strerror
+            raise AgentRouteError(f"trace store {self.path}: cannot create its folder {self.path.parent} ({why})") from None
         self.close_timeout = close_timeout
         self._lock = threading.Lock()
         self._records_lock = threading.Lock()

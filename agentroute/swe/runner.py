@@ -217,9 +217,11 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
 
 def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: OutputDir, *, store: TraceStore,
               memory: Any = None, checkpointer: Any = None, progress: Progress | None = None,
-              escalation: Escalation | None = None) -> list[TaskResult]:
+              escalation: Escalation | None = None, on_interrupt: Callable[[], None] | None = None) -> list[TaskResult]:
     """Run every task not already in the output directory, `settings.workers` at a time; with
-    `settings.attempts` > 1 one `escalation` (default: in-process group statistics) serves them all."""
+    `settings.attempts` > 1 one `escalation` (default: in-process group statistics) serves them all.
+    `on_interrupt` is called on Ctrl-C once running tasks have been told to stop (their calls in
+    flight still finish before the interrupt is re-raised)."""
     stop = threading.Event()
     escalation = escalation or Escalation(pool)
 
@@ -237,4 +239,6 @@ def run_tasks(tasks: list[SweTask], pool: Pool, settings: RunSettings, out: Outp
             stop.set()
             for future in futures:
                 future.cancel()
+            if on_interrupt is not None:
+                on_interrupt()
             raise
