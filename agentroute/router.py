@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -253,12 +254,9 @@ class Router:
         ConfigError, never a provider error retried. A call that raises marks the run stopped in
         the trace store (its outcome, or `error`), so a run that dies is never left `running`; a
         later `finish` overwrites it."""
-        try:
-            self.check_keys_once(check_keys)
+        self.check_keys_once(check_keys)
+        with self.stopped_on_failure():
             return run(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), invoke)
-        except BaseException as error:
-            self.mark_stopped(error)
-            raise
 
     async def acall(
         self,
@@ -272,12 +270,9 @@ class Router:
         check_keys: bool = False,
     ) -> Result:
         """`call` for an async `ainvoke(model, max_tokens)`, awaited in the running event loop."""
-        try:
-            self.check_keys_once(check_keys)
+        self.check_keys_once(check_keys)
+        with self.stopped_on_failure():
             return await arun(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), ainvoke)
-        except BaseException as error:
-            self.mark_stopped(error)
-            raise
 
     def check_keys_once(self, wanted: bool = True) -> None:
         """Check the pool's API keys once per router (as the CLI does), when the door asks for it."""
@@ -285,11 +280,16 @@ class Router:
             require_keys(self.pool)
             self._keys_checked = True
 
-    def mark_stopped(self, error: BaseException) -> None:
-        """Record in the trace store that the run stopped on `error` (its outcome so far, else
-        `error`, or `interrupted` for Ctrl-C), so a dead run never stays `running`."""
-        if self.store is not None:
-            self.store.finish_run(self.run_id, self.outcome or ("error" if isinstance(error, Exception) else "interrupted"))
+    @contextmanager
+    def stopped_on_failure(self) -> Iterator[None]:
+        """Whatever raises inside marks the run stopped in the trace store (its outcome so far,
+        else `error`, or `interrupted` for Ctrl-C), so a run that dies never stays `running`."""
+        try:
+            yield
+        except BaseException as error:
+            if self.store is not None:
+                self.store.finish_run(self.run_id, self.outcome or ("error" if isinstance(error, Exception) else "interrupted"))
+            raise
 
     def route(
         self,

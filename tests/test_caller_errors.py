@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import FAST
-from fakellm import FakeLLM, Reply
+from fakellm import FakeLLM
 
 from agentroute._litellm import load_litellm
 from agentroute.app import AgentRoute

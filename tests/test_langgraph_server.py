@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -120,7 +121,8 @@ def test_langgraph_dev_runs_a_thread_twice_under_one_cap(
     command = [shutil.which("langgraph", path=str(Path(sys.executable).parent)) or "langgraph",
                "dev", "--no-browser", "--no-reload", "--port", str(port)]
     log = (tmp_path / "langgraph-dev.log").open("wb")
-    server = subprocess.Popen(command, cwd=served, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, cwd=served, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)  # its own process group: the server's workers go with it
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -137,9 +139,12 @@ def test_langgraph_dev_runs_a_thread_twice_under_one_cap(
         outcomes = [client.runs.wait(thread["thread_id"], "swe_agent", input={"task": str(TASK_DIR)})["outcome"]
                     for _ in range(2)]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        finally:
+            os.killpg(server.pid, signal.SIGKILL)  # whatever of the group is left
+            log.close()
     assert outcomes == ["resolved", "budget_exhausted"]
     store = TraceStore(home / "runs.sqlite")
     assert [run.run_id for run in store.runs()] == [thread["thread_id"]]

@@ -60,13 +60,15 @@ def test_a_suite_over_ray_gives_the_same_predictions_as_two_workers(tmp_path: Pa
         assert sum(record["kind"] == "model" for record in trace) == 5
 
 
-def ray_task_processes() -> list[int]:
-    """Processes running one of our Ray tasks (Ray names a busy worker after its task)."""
+def ray_task_processes(home: Path) -> list[int]:
+    """Processes running one of this test's Ray tasks: Ray names a busy worker after its task, and
+    the workers of the cluster `agentroute run` started inherit its AGENTROUTE_HOME."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "cmdline").read_bytes().startswith(b"ray::run_on_worker"):
+                if (entry / "cmdline").read_bytes().startswith(b"ray::run_on_worker") and \
+                        f"AGENTROUTE_HOME={home}".encode() in (entry / "environ").read_bytes().split(b"\0"):
                     found.append(int(entry.name))
             except OSError:
                 continue
@@ -92,7 +94,7 @@ def test_a_killed_worker_is_replaced_and_the_task_resumes_with_its_spend(tmp_pat
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert reached.wait(300), "the task never reached its fourth call"
-        [worker] = ray_task_processes()
+        [worker] = ray_task_processes(home)
         os.kill(worker, signal.SIGKILL)  # mid-call: the fourth call is held by the server
         release.set()
         stdout, stderr = driver.communicate(timeout=300)

@@ -74,12 +74,10 @@ class RoutedChatModel(BaseChatModel):
         router, plan = self._route(messages, kwargs, _result_usage)
         timeout = router.settings.timeout
         try:
-            result = run(plan, lambda model, limit: chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs))
+            with router.stopped_on_failure():
+                result = run(plan, lambda model, limit: chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs))
         except BudgetExhausted as error:
             return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
-        except BaseException as error:  # a run that dies is marked stopped, never left `running`
-            router.mark_stopped(error)
-            raise
         stamp(result.generations[0].message, router)
         return result
 
@@ -93,12 +91,10 @@ class RoutedChatModel(BaseChatModel):
         router, plan = self._route(messages, kwargs, _result_usage)
         timeout = router.settings.timeout
         try:
-            result = await arun(plan, lambda model, limit: chat_litellm(model, limit, timeout)._agenerate(messages, stop=stop, **kwargs))
+            with router.stopped_on_failure():
+                result = await arun(plan, lambda model, limit: chat_litellm(model, limit, timeout)._agenerate(messages, stop=stop, **kwargs))
         except BudgetExhausted as error:
             return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
-        except BaseException as error:  # a run that dies is marked stopped, never left `running`
-            router.mark_stopped(error)
-            raise
         stamp(result.generations[0].message, router)
         return result
 

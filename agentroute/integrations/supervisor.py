@@ -42,11 +42,8 @@ def _callable_node(function: Callable[..., Any], agentroute: Any) -> Callable[[S
 
     def node(state: SupervisorState) -> dict[str, Any]:
         router, _ = agentroute.current_router()
-        try:
+        with router.stopped_on_failure():
             result = function(state, router=router) if takes_router else function(state)
-        except BaseException as error:
-            router.mark_stopped(error)
-            raise
         if isinstance(result, dict):
             return result
         if isinstance(result, str):
