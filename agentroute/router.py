@@ -254,8 +254,8 @@ class Router:
         ConfigError, never a provider error retried. A call that raises marks the run stopped in
         the trace store (its outcome, or `error`), so a run that dies is never left `running`; a
         later `finish` overwrites it."""
-        self.check_keys_once(check_keys)
         with self.stopped_on_failure():
+            self.check_keys_once(check_keys)
             return run(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), invoke)
 
     async def acall(
@@ -270,8 +270,8 @@ class Router:
         check_keys: bool = False,
     ) -> Result:
         """`call` for an async `ainvoke(model, max_tokens)`, awaited in the running event loop."""
-        self.check_keys_once(check_keys)
         with self.stopped_on_failure():
+            self.check_keys_once(check_keys)
             return await arun(self.route(messages, usage_of, tools=tools, node=node, max_tokens=max_tokens), ainvoke)
 
     def check_keys_once(self, wanted: bool = True) -> None:

@@ -137,7 +137,8 @@ class RoutedChatModel(BaseChatModel):
     def _route(self, messages: list[BaseMessage], kwargs: dict[str, Any], usage_of: Callable[[Any], Usage]) -> tuple[Router, CallPlan[Any]]:
         """The router of the current run and the plan of this call (`max_tokens` taken out of kwargs)."""
         router, node = self.agentroute.current_router()
-        router.check_keys_once()
+        with router.stopped_on_failure():
+            router.check_keys_once()
         max_tokens = kwargs.pop("max_tokens", None)
         plan = router.route(openai_messages(messages), usage_of, tools=kwargs.get("tools"), node=node, max_tokens=max_tokens)
         return router, plan
