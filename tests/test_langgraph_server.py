@@ -5,6 +5,7 @@ optional `langgraph-server` extra) a real `langgraph dev` server runs one thread
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -143,7 +144,8 @@ def test_langgraph_dev_runs_a_thread_twice_under_one_cap(
         try:
             server.wait(timeout=30)
         finally:
-            os.killpg(server.pid, signal.SIGKILL)  # whatever of the group is left
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)  # whatever of the group is left
             log.close()
     assert outcomes == ["resolved", "budget_exhausted"]
     store = TraceStore(home / "runs.sqlite")
