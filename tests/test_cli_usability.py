@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -114,8 +116,9 @@ def test_version_short_help_and_completion() -> None:
         assert shown.exit_code == 0 and "Usage" in shown.output, command
     pool_help = " ".join(invoke("pool", "show", "-h").output.split())  # help wraps at the terminal's width
     assert "--pool" in pool_help and "--config" not in pool_help and "AGENTROUTE_POOL" in pool_help
-    completion = invoke("--show-completion", "bash")
-    assert completion.exit_code == 0 and "_AGENTROUTE_COMPLETE" in completion.output
+    installed = Path(sys.executable).parent / "agentroute"  # the installed command, in a fresh process
+    completion = subprocess.run([str(installed), "--show-completion", "bash"], capture_output=True, text=True, timeout=120)
+    assert completion.returncode == 0 and "_AGENTROUTE_COMPLETE" in completion.stdout, completion.stderr
     run_help = " ".join(invoke("run", "-h").output.split())
     for name in ("learned", "budget-aware", "cascade", "random", "always:<tier>", "AGENTROUTE_BUDGET", "AGENTROUTE_POLICY"):
         assert name in run_help, name
