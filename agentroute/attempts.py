@@ -6,6 +6,10 @@ before the call's deadline) or a backoff `Pause`, and is sent back what the atte
 thrown what it raised). A driver carries the plan out: `run` blocks, `arun` awaits, `stream` and
 `astream` hand each chunk to the caller as it arrives. So the routing decision, the reserve and
 the bill of a call are made once, in one place, whichever way the provider is called.
+
+The four drivers share one loop (`_carried`, a generator of effects: pause, call within a
+deadline, deliver a chunk); a blocking shell (`_blocking`) or an awaiting one (`_awaited`)
+performs the effects, and an attempt is spelt out as one call (`_called`) or a stream (`_streamed`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import functools
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -77,121 +82,156 @@ def retried(retrying: BaseRetrying, attempt: Callable[[], Generator[Attempt | Pa
             return do
 
 
-class _Carrying:
-    """A plan being carried out: the request in hand (`request`, until `done` with `value`), and the
-    plan told how each went. A stream cut after delivery ends the call with the stream's own error."""
+@dataclass(frozen=True)
+class _Within:
+    """Start `start()` and wait at most `seconds` for what it gives (blocking: its value; in the
+    event loop: an awaitable of it)."""
 
-    def __init__(self, plan: CallPlan[Any]) -> None:
-        self.plan = plan
-        self.request: Attempt | Pause = Pause(0.0)
-        self.done = False
-        self.value: Any = None
-        self._advance(lambda: next(plan))
+    seconds: float
+    start: Callable[[], Any]
 
-    def returned(self, outcome: Any) -> None:
-        self._advance(lambda: self.plan.send(outcome))
 
-    def failed(self, error: BaseException, delivered: int = 0) -> None:
-        """The request failed; after `delivered` chunks reached the caller, it cannot be retried."""
-        self._advance(lambda: self.plan.throw(StreamCut(error, delivered) if delivered else error))
+@dataclass(frozen=True)
+class _Deliver:
+    """Hand `chunk` to the caller now."""
 
-    def _advance(self, step: Callable[[], Attempt | Pause]) -> None:
+    chunk: Any
+
+
+_Effect = Pause | _Within | _Deliver  # what a shell performs for the core
+_Core = Generator[_Effect, Any, Any]
+_AttemptSteps = Callable[[Attempt], _Core]
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A generator's return value."""
+
+    value: Any
+
+
+def _resumed(generator: Generator[Any, Any, Any], outcome: Any, error: BaseException | None) -> Any:
+    """What `generator` asks for next, told how its last request went (its outcome, or thrown
+    the error it raised); `_Done` with its value once it returns."""
+    try:
+        return generator.send(outcome) if error is None else generator.throw(error)
+    except StopIteration as stop:
+        return _Done(stop.value)
+
+
+def _carried(plan: CallPlan[Any], attempt: _AttemptSteps) -> _Core:
+    """The one driver loop: the plan's requests as effects (a pause, an attempt spelt out by
+    `attempt`) for a blocking or an awaiting shell to perform, and the plan told how each went.
+    A stream cut after delivery ends the call with the stream's own error."""
+    with closing(plan):
+        outcome, error = None, None
         try:
-            self.request = step()
-        except StopIteration as stop:
-            self.done, self.value = True, stop.value
+            while not isinstance(request := _resumed(plan, outcome, error), _Done):
+                try:
+                    outcome, error = ((yield request) if isinstance(request, Pause) else (yield from attempt(request))), None
+                except GeneratorExit:  # the caller stopped reading: the plan bills the attempt as interrupted
+                    raise
+                except BaseException as failure:
+                    outcome, error = None, failure
         except StreamCut as cut:
             raise cut.error from cut
+        return request.value
+
+
+def _called(invoke: Callable[[Model, int], Any]) -> _AttemptSteps:
+    """An attempt as one call, `invoke(model, max_tokens)`, within the attempt's seconds."""
+
+    def steps(attempt: Attempt) -> _Core:
+        return (yield _Within(attempt.seconds, functools.partial(invoke, attempt.model, attempt.max_tokens)))
+
+    return steps
+
+
+def _streamed(open_source: Callable[[Attempt], Any], read_next: Callable[[Any], Any]) -> _AttemptSteps:
+    """An attempt as a stream: each chunk (`read_next(source)`, `_END` at its end) read within
+    what is left of the attempt's seconds and delivered at once; the plan is sent the list of
+    chunks. A failure after delivery cannot be retried (StreamCut)."""
+
+    def steps(attempt: Attempt) -> _Core:
+        source, end, chunks = open_source(attempt), time.monotonic() + attempt.seconds, []
+        try:
+            while (chunk := (yield _Within(end - time.monotonic(), functools.partial(read_next, source)))) is not _END:
+                chunks.append(chunk)
+                yield _Deliver(chunk)
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            if chunks:
+                raise StreamCut(error, len(chunks))
+            raise
+        return chunks
+
+    return steps
+
+
+def _value_delivered(core: _Core) -> _Core:
+    """The core, then its value as its last delivery (the one of a call that is not streamed)."""
+    yield _Deliver((yield from core))
+
+
+def _blocking(core: _Core) -> Iterator[Any]:
+    """Perform a core's effects in this thread, yielding what it delivers."""
+    with closing(core):
+        outcome, error = None, None
+        while not isinstance(effect := _resumed(core, outcome, error), _Done):
+            try:
+                outcome, error = (yield effect.chunk) if isinstance(effect, _Deliver) else _perform(effect), None
+            except BaseException as failure:
+                outcome, error = None, failure
+
+
+async def _awaited(core: _Core) -> AsyncIterator[Any]:
+    """Perform a core's effects in the running event loop, yielding what it delivers."""
+    with closing(core):
+        outcome, error = None, None
+        while not isinstance(effect := _resumed(core, outcome, error), _Done):
+            try:
+                outcome, error = (yield effect.chunk) if isinstance(effect, _Deliver) else await _aperform(effect), None
+            except BaseException as failure:
+                outcome, error = None, failure
+
+
+def _perform(effect: Pause | _Within) -> Any:
+    if isinstance(effect, Pause):
+        return time.sleep(effect.seconds)
+    return run_within(effect.seconds, effect.start)
+
+
+async def _aperform(effect: Pause | _Within) -> Any:
+    if isinstance(effect, Pause):
+        return await asyncio.sleep(effect.seconds)
+    return await _within(effect.seconds, effect.start())
 
 
 def run(plan: CallPlan[Result], invoke: Callable[[Model, int], Any]) -> Result:
     """Carry out a plan, blocking: each attempt is `invoke(model, max_tokens)` within its deadline."""
-    carrying = _Carrying(plan)
-    try:
-        while not carrying.done:
-            request = carrying.request
-            try:
-                if isinstance(request, Pause):
-                    outcome = time.sleep(request.seconds)
-                else:
-                    outcome = run_within(request.seconds, functools.partial(invoke, request.model, request.max_tokens))
-            except BaseException as error:
-                carrying.failed(error)
-            else:
-                carrying.returned(outcome)
-        return carrying.value
-    finally:
-        plan.close()
+    [result] = _blocking(_value_delivered(_carried(plan, _called(invoke))))
+    return result
 
 
 async def arun(plan: CallPlan[Result], ainvoke: Callable[[Model, int], Awaitable[Any]]) -> Result:
     """Carry out a plan in the running event loop: each attempt is `await ainvoke(model, max_tokens)`
     within its deadline (cancelled when it passes)."""
-    carrying = _Carrying(plan)
-    try:
-        while not carrying.done:
-            request = carrying.request
-            try:
-                if isinstance(request, Pause):
-                    outcome = await asyncio.sleep(request.seconds)
-                else:
-                    outcome = await _within(request.seconds, ainvoke(request.model, request.max_tokens))
-            except BaseException as error:
-                carrying.failed(error)
-            else:
-                carrying.returned(outcome)
-        return carrying.value
-    finally:
-        plan.close()
+    [result] = [value async for value in _awaited(_value_delivered(_carried(plan, _called(ainvoke))))]
+    return result
 
 
 def stream(plan: CallPlan[Any], open_stream: Callable[[Model, int], Iterator[Chunk]]) -> Iterator[Chunk]:
     """Carry out a plan, yielding each chunk of `open_stream(model, max_tokens)` as it arrives. The
     plan is sent the list of an attempt's chunks; the deadline bounds the wait for every chunk."""
-    carrying = _Carrying(plan)
-    try:
-        while not carrying.done:
-            request, chunks = carrying.request, []
-            try:
-                if isinstance(request, Pause):
-                    time.sleep(request.seconds)
-                else:
-                    source, end = _opened_on_first_read(open_stream, request), time.monotonic() + request.seconds
-                    while (chunk := run_within(end - time.monotonic(), lambda: next(source, _END))) is not _END:
-                        chunks.append(chunk)
-                        yield chunk
-            except GeneratorExit:  # the caller stopped reading: the plan bills the attempt as interrupted
-                raise
-            except BaseException as error:
-                carrying.failed(error, len(chunks))
-            else:
-                carrying.returned(chunks)
-    finally:
-        plan.close()
+    return _blocking(_carried(plan, _streamed(functools.partial(_opened_on_first_read, open_stream),
+                                              lambda source: next(source, _END))))
 
 
-async def astream(plan: CallPlan[Any], open_stream: Callable[[Model, int], AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
+def astream(plan: CallPlan[Any], open_stream: Callable[[Model, int], AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
     """`stream` in the running event loop, for an async `open_stream`."""
-    carrying = _Carrying(plan)
-    try:
-        while not carrying.done:
-            request, chunks = carrying.request, []
-            try:
-                if isinstance(request, Pause):
-                    await asyncio.sleep(request.seconds)
-                else:
-                    source, end = open_stream(request.model, request.max_tokens), time.monotonic() + request.seconds
-                    while (chunk := await _within(end - time.monotonic(), anext(source, _END))) is not _END:
-                        chunks.append(chunk)
-                        yield chunk
-            except GeneratorExit:
-                raise
-            except BaseException as error:
-                carrying.failed(error, len(chunks))
-            else:
-                carrying.returned(chunks)
-    finally:
-        plan.close()
+    return _awaited(_carried(plan, _streamed(lambda attempt: open_stream(attempt.model, attempt.max_tokens),
+                                             lambda source: anext(source, _END))))
 
 
 _END = object()

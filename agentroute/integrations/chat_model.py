@@ -71,15 +71,9 @@ class RoutedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        router, plan = self._route(messages, kwargs, _result_usage)
+        router, plan = self._answer(messages, kwargs)
         timeout = router.settings.timeout
-        try:
-            with router.stopped_on_failure():
-                result = run(plan, lambda model, limit: chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs))
-        except BudgetExhausted as error:
-            return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
-        stamp(result.generations[0].message, router)
-        return result
+        return run(plan, lambda model, limit: chat_litellm(model, limit, timeout)._generate(messages, stop=stop, **kwargs))
 
     async def _agenerate(
         self,
@@ -88,15 +82,9 @@ class RoutedChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        router, plan = self._route(messages, kwargs, _result_usage)
+        router, plan = self._answer(messages, kwargs)
         timeout = router.settings.timeout
-        try:
-            with router.stopped_on_failure():
-                result = await arun(plan, lambda model, limit: chat_litellm(model, limit, timeout)._agenerate(messages, stop=stop, **kwargs))
-        except BudgetExhausted as error:
-            return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
-        stamp(result.generations[0].message, router)
-        return result
+        return await arun(plan, lambda model, limit: chat_litellm(model, limit, timeout)._agenerate(messages, stop=stop, **kwargs))
 
     def _stream(
         self,
@@ -142,6 +130,21 @@ class RoutedChatModel(BaseChatModel):
         max_tokens = kwargs.pop("max_tokens", None)
         plan = router.route(openai_messages(messages), usage_of, tools=kwargs.get("tools"), node=node, max_tokens=max_tokens)
         return router, plan
+
+    def _answer(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> tuple[Router, CallPlan[ChatResult]]:
+        """The router and the plan of a call that is not streamed: its reply stamped with the
+        routing decision, or (the budget spent) the stop message; a failure marks the run stopped."""
+        router, plan = self._route(messages, kwargs, _result_usage)
+        return router, self._answered(router, plan)
+
+    def _answered(self, router: Router, plan: CallPlan[ChatResult]) -> CallPlan[ChatResult]:
+        try:
+            with router.stopped_on_failure():
+                result = yield from plan
+        except BudgetExhausted as error:
+            return ChatResult(generations=[ChatGeneration(message=self._stop_message(error, router))])
+        stamp(result.generations[0].message, router)
+        return result
 
     def _stop_message(self, error: BudgetExhausted, router: Router) -> AIMessage:
         if self.raise_on_budget:
