@@ -11,11 +11,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +21,7 @@ from typing import Any
 import pytest
 from conftest import POOL_TOML
 from fakellm import FakeLLM
+from local_server import free_port, wait_until_up
 from scripted_solver import ScriptedSolver
 from test_memory_store import served_chroma
 
@@ -100,12 +98,6 @@ def test_the_graph_takes_its_memory_from_either_variable(
         assert load_graph_module().route.memory.url == url
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_langgraph_dev_runs_a_thread_twice_under_one_cap(
         home: Path, llm: FakeLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("langgraph_api", reason="the optional `langgraph-server` extra (langgraph-cli[inmem]) is not installed")
@@ -126,15 +118,7 @@ def test_langgraph_dev_runs_a_thread_twice_under_one_cap(
                               start_new_session=True)  # its own process group: the server's workers go with it
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/ok", timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None, (tmp_path / "langgraph-dev.log").read_text()[-2000:]
-                assert time.monotonic() < deadline, "langgraph dev did not start"
-                time.sleep(0.5)
+        wait_until_up(server, f"{url}/ok", seconds=180, log=tmp_path / "langgraph-dev.log")
         client = get_sync_client(url=url)
         thread = client.threads.create()
         outcomes = [client.runs.wait(thread["thread_id"], "swe_agent", input={"task": str(TASK_DIR)})["outcome"]

@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from local_server import free_port, wait_until_up
 
 from agentroute.errors import AgentRouteError
 from agentroute.memory.errors import MemoryUnavailable
@@ -228,22 +226,12 @@ def served_chroma(path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
     if executable is None:
         pytest.skip("the chroma server command is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([executable, "run", "--path", str(path), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("chroma server did not start")
-                time.sleep(0.2)
+        wait_until_up(server, f"{url}/api/v2/heartbeat", seconds=30)
         yield url, server
     finally:
         server.terminate()

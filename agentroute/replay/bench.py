@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
 from functools import lru_cache
 from multiprocessing import get_context
@@ -99,19 +99,22 @@ def run_job(job: Job) -> StreamResult:
                       on_task=_count_task)
 
 
-def plan_jobs(settings: ReplaySettings) -> list[Job]:
-    """Every policy × suite × mode × order, in report order."""
+def _suite_modes(settings: ReplaySettings) -> Iterator[tuple[Suite, FeedbackMode, ReplayDataset, dict[str, tuple[PolicyFactory, bool]]]]:
+    """Every suite × mode to run, with the suite's dataset and the policies there (to plan jobs
+    by: no policy is built)."""
     prices = _prices(settings.data_dir)
-    jobs = []
     for suite in settings.suites:
         dataset = _dataset(suite, settings.data_dir)
         for mode in modes_for(suite, settings.modes):
-            for name, (_, budgeted) in policy_factories(dataset, prices, mode, memory_factory(settings.memory_dir)).items():
-                if settings.policies is not None and name not in settings.policies:
-                    continue
-                jobs.extend(Job(suite=suite, mode=mode, policy=name, budgeted=budgeted, seed=seed, settings=settings)
-                            for seed in order_seeds(settings.seed, settings.orders))
-    return jobs
+            yield suite, mode, dataset, policy_factories(dataset, prices, mode, memory_factory(None))
+
+
+def plan_jobs(settings: ReplaySettings) -> list[Job]:
+    """Every policy × suite × mode × order, in report order."""
+    return [Job(suite=suite, mode=mode, policy=name, budgeted=budgeted, seed=seed, settings=settings)
+            for suite, mode, _, factories in _suite_modes(settings)
+            for name, (_, budgeted) in factories.items() if settings.policies is None or name in settings.policies
+            for seed in order_seeds(settings.seed, settings.orders)]
 
 
 class SplitJob(BaseModel):
@@ -136,15 +139,10 @@ def run_split_job(job: SplitJob) -> HeldOutResult:
 
 def plan_split(settings: ReplaySettings) -> list[SplitJob]:
     """Every agentroute variant × suite × mode × held-out group."""
-    prices = _prices(settings.data_dir)
-    jobs = []
-    for suite in settings.suites:
-        dataset = _dataset(suite, settings.data_dir)
-        for mode in modes_for(suite, settings.modes):
-            names = [name for name in SPLIT_POLICIES if name in policy_factories(dataset, prices, mode, memory_factory(None))]
-            for group in groups_of(dataset):
-                jobs.extend(SplitJob(suite=suite, mode=mode, policy=name, group=group, settings=settings) for name in names)
-    return jobs
+    return [SplitJob(suite=suite, mode=mode, policy=name, group=group, settings=settings)
+            for suite, mode, dataset, factories in _suite_modes(settings)
+            for group in groups_of(dataset)
+            for name in SPLIT_POLICIES if name in factories]
 
 
 def run_split(settings: ReplaySettings, *, progress: Progress | None = None) -> list[HeldOutResult]:
