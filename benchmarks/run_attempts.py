@@ -8,10 +8,12 @@ an attempt goes to its tier floor, so an attempt's floor is its model. The escal
 cold (a fresh memory) and learns from each finished task, tasks run one at a time: the run is
 deterministic. Everything between the server and the outputs is the product's path.
 
-Per task it prints the attempts with their floor and verdict, spend against the budget, and how
-the task ended: verified, the policy stopped early (attempts left), or out of attempts.
+Per task it prints the attempts with their floor and verdict (and the outcome of an attempt that
+did not finish), spend against the budget, and how the task ended: verified; stopped early with
+attempts left (its top-tier attempt failed, or the policy found no further attempt worth it); or
+out of attempts.
 
-    python benchmarks/run_attempts.py [--budget 0.05] [--attempts 3] [--suite evals/swe]
+    python benchmarks/run_attempts.py [--budget 0.5] [--attempts 3] [--suite evals/swe]
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import POOL_TOML  # noqa: E402
+from conftest import POOL_TOML, make_pool  # noqa: E402
 from fakellm import FakeLLM, Reply  # noqa: E402
 from scripted_solver import ScriptedSolver  # noqa: E402
 
@@ -79,17 +81,21 @@ def run(suite: Path, budget: float, attempts: int, base_url: str, scratch: Path)
     return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()], seconds
 
 
-def ending(row: dict[str, Any], attempts: int) -> str:
-    """How the task ended: verified, the policy stopped with attempts left, or out of attempts."""
-    if row["attempts"][-1]["verdict"] == "verified":
+def ending(row: dict[str, Any], attempts: int, top_tier: str) -> str:
+    """How the task ended: verified; out of attempts; with attempts left, its top-tier attempt
+    failed (no stronger floor exists) or the policy stopped (another attempt was not worth it)."""
+    last = row["attempts"][-1]
+    if last["verdict"] == "verified":
         return "verified"
-    return "stopped early" if len(row["attempts"]) < attempts else "out of attempts"
+    if len(row["attempts"]) == attempts:
+        return "out of attempts"
+    return "stopped: top tier failed" if last["tier_floor"] == top_tier else "stopped: policy"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", type=Path, default=ROOT / "evals" / "swe")
-    parser.add_argument("--budget", type=float, default=0.05)
+    parser.add_argument("--budget", type=float, default=0.5)
     parser.add_argument("--attempts", type=int, default=3)
     options = parser.parse_args()
     tasks = load_tasks(options.suite)
@@ -97,14 +103,17 @@ def main() -> None:
     with FakeLLM() as llm, tempfile.TemporaryDirectory(prefix="agentroute-attempts-bench-") as scratch:
         llm.responder = Model(tasks)
         rows, seconds = run(options.suite.resolve(), options.budget, options.attempts, llm.base_url, Path(scratch))
+        top_tier = make_pool(llm.base_url).tiers[-1].name
     print(f"{'task':<22} {'skill':<10} {'attempts (floor verdict)':<34} {'$ spent':>9} {'of $':>6}  ending")
     for row in sorted(rows, key=lambda r: r["instance_id"]):
-        tries = " ".join(f"{a['tier_floor']}{'✓' if a['verdict'] == 'verified' else '✗'}" for a in row["attempts"])
+        tries = " ".join(f"{a['tier_floor']}{'✓' if a['verdict'] == 'verified' else '✗'}"
+                         + ("" if a["outcome"] in ("resolved", "unresolved") else f"({a['outcome']})") for a in row["attempts"])
         print(f"{row['instance_id']:<22} {skill[row['instance_id']]:<10} {tries:<34} {row['spent_usd']:>9.5f} "
-              f"{options.budget:>6g}  {ending(row, options.attempts)}")
-    endings = [ending(row, options.attempts) for row in rows]
+              f"{options.budget:>6g}  {ending(row, options.attempts, top_tier)}")
+    endings = [ending(row, options.attempts, top_tier) for row in rows]
     never = [row for row in rows if skill[row["instance_id"]] == "impossible"]
-    print(f"summary: {len(rows)} tasks · {endings.count('verified')} verified · {endings.count('stopped early')} stopped early · "
+    print(f"summary: {len(rows)} tasks · {endings.count('verified')} verified · "
+          f"{sum(e.startswith('stopped') for e in endings)} stopped early ({endings.count('stopped: policy')} by the policy) · "
           f"{endings.count('out of attempts')} out of attempts · {sum(len(r['attempts']) for r in rows)} attempts · "
           f"${sum(r['spent_usd'] for r in rows):.5f} spent (${sum(r['spent_usd'] for r in never):.5f} on the "
           f"{len(never)} tasks no tier solves) · max ${max(r['spent_usd'] for r in rows):.5f} of ${options.budget:g} "
