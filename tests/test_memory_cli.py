@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 from cli import assert_one_line_error, run_cli
 
+from agentroute.escalation.memory_evidence import MemoryEvidence
+from agentroute.escalation.protocol import Attempt, TaskView
 from agentroute.memory.records import Experience
 from agentroute.memory.store import ExperienceMemory
+from agentroute.swe.escalation import COLLECTION
 
 
 def agentroute(*args: str, memory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -121,3 +124,38 @@ def test_a_malformed_import_leaves_an_existing_memory_intact(store: Path, tmp_pa
     one_line_error(agentroute("import", str(bad), memory=store, tmp_path=tmp_path), "bad.jsonl:4: not a valid experience record")
     assert agentroute("export", str(after), memory=store, tmp_path=tmp_path).returncode == 0
     assert after.read_text() == before.read_text()
+
+
+def test_the_escalation_collection_of_run_attempts_is_listed_read_moved_and_cleared(store: Path, tmp_path: Path) -> None:
+    """`agentroute run --attempts` writes its task-level attempts to the store's `escalation`
+    collection (through MemoryEvidence, as here); every memory command reaches it by --collection."""
+    evidence = MemoryEvidence(ExperienceMemory(store, collection=COLLECTION), run_prefix="swe-batch")
+    for index in range(3):
+        view = TaskView(task_id=f"t{index}", suite="swe", dimension="swe", source="local/semver", group="local/semver", text="issue")
+        evidence.record(view, [Attempt(model="low", cost_usd=0.001, feedback=0.0, applies=True),
+                               Attempt(model="mid", cost_usd=0.01, feedback=1.0, applies=True)])
+
+    stats = agentroute("stats", memory=store, tmp_path=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    assert "collection experience" in stats.stdout and "records 5 of" in stats.stdout
+    assert "collections: escalation (6 records) · experience (5 records)" in stats.stdout
+    escalation = agentroute("stats", "--collection", "escalation", memory=store, tmp_path=tmp_path)
+    assert escalation.returncode == 0, escalation.stderr
+    assert "collection escalation" in escalation.stdout and "records 6 of" in escalation.stdout
+    assert "local/semver" in escalation.stdout and "gpt-5" not in escalation.stdout
+
+    exported = tmp_path / "escalation.jsonl"
+    assert agentroute("export", str(exported), "--collection", "escalation", memory=store, tmp_path=tmp_path).returncode == 0
+    rows = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert sorted((row["model"], row["success"]) for row in rows) == [("low", 0.0)] * 3 + [("mid", 1.0)] * 3
+    other = tmp_path / "other"
+    imported = agentroute("import", str(exported), "--collection", "escalation", "--path", str(other), memory=store, tmp_path=tmp_path)
+    assert imported.returncode == 0 and "imported 6 experiences" in imported.stdout
+    assert ExperienceMemory(other, collection=COLLECTION).count() == 6
+
+    cleared = agentroute("clear", "--yes", "--collection", "escalation", memory=store, tmp_path=tmp_path)
+    assert cleared.returncode == 0 and "deleted 6 experiences" in cleared.stdout
+    assert ExperienceMemory(store).count() == 5  # the step records are another collection
+    one_line_error(agentroute("stats", memory=other, tmp_path=tmp_path), "no collection 'experience' in the experience memory")
+    one_line_error(agentroute("stats", "--collection", "nope", memory=store, tmp_path=tmp_path),
+                   "(it holds escalation, experience)")

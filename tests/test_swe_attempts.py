@@ -35,7 +35,7 @@ from agentroute.trace import TraceStore
 
 SUITE = Path(__file__).resolve().parents[1] / "evals" / "swe"
 SEMVER = load_tasks(SUITE / "local__semver-1")[0]
-# a user's check of the fix, run in the agent's workspace: exit 0 when rc.10 sorts after rc.2
+# a user's check of the fix, run on a fresh checkout with the agent's patch: exit 0 when rc.10 sorts after rc.2
 CHECK = "python -c \"from semver import parse; assert parse('1.0.0-rc.2') < parse('1.0.0-rc.10')\""
 MODEL_OF_TIER = {"low": "tiny", "mid": "mid-a", "high": "big"}
 
@@ -90,7 +90,7 @@ def test_an_unverified_attempt_is_followed_by_one_at_a_stronger_floor_under_one_
     [row] = read_jsonl(out / "results.jsonl")
     first, second = row["attempts"]
     assert (first["tier_floor"], first["verdict"], first["outcome"]) == ("low", "unverified", "unresolved")
-    assert first["reason"].startswith("--verify exited 1") and "AssertionError" in first["reason"]
+    assert first["reason"] == "empty patch"  # nothing to check: the check is not run on the base
     assert second["tier_floor"] in ("mid", "high") and second["verdict"] == "verified"  # the floor rose, then it stopped
     assert row["outcome"] == "resolved" and row["run_id"] == second["run_id"] != first["run_id"]
 

@@ -25,9 +25,9 @@ AttemptsOption = Annotated[int, typer.Option(
     "--attempts", help="Attempts per task, each on a fresh workspace, all under the one --budget. After an attempt that "
                        "is not verified, the escalation policy picks a stronger tier floor for the next one's steps, or stops.")]
 VerifyOption = Annotated[Optional[str], typer.Option(
-    "--verify", help="Check command run in the agent's workspace (same sandbox) after it submits; exit 0 = verified. "
-                     "Without it, a local suite task's own tests are the check; a SWE-bench dataset needs --verify "
-                     "for --attempts > 1.")]
+    "--verify", help="Check command run after the agent submits, on a fresh checkout with its patch less its changes "
+                     "to tests and test-runner files, in the sandbox; exit 0 = verified. Without it, a local suite "
+                     "task's own tests are the check; a SWE-bench dataset needs --verify for --attempts > 1.")]
 VerifyTimeoutOption = Annotated[float, typer.Option(
     "--verify-timeout", min=1, help="Seconds the --verify command may run; past it the attempt is unverified.")]
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEFAULT_COLLECTION = "experience"  # the step router's records (`agentroute run --attempts` adds `escalation`)
+
 Feature = float | int | str | bool
 
 

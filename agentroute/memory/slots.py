@@ -52,6 +52,10 @@ class Home:
             ssl=parsed.scheme == "https", settings=settings,
         )
 
+    def collection_names(self) -> list[str]:
+        """The names of the collections this client holds, sorted."""
+        return sorted(collection.name for collection in self.client.list_collections())
+
     def reopen(self) -> None:
         """Drop this process's cached Chroma state and load the store again from disk."""
         self.client.close()
@@ -97,6 +101,10 @@ def embedded_slot(path: Path, name: str, read_only: bool) -> Slot:
             raise MemoryUnavailable(f"no experience memory at {path}")
         if path not in _HOMES:
             _HOMES[path] = Home(path, None)
+        names = _HOMES[path].collection_names()
+        if name not in names:
+            raise MemoryUnavailable(f"no collection {name!r} in the experience memory at {path} "
+                                    f"(it holds {', '.join(names) or 'none'})")
         return Slot(_HOMES[path], name, read_only=True)
 
 

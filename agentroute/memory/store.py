@@ -58,7 +58,7 @@ from agentroute.memory.codec import IndexRow, from_chroma, row_from_metadata, ro
 from agentroute.memory.errors import MemoryDamaged, MemoryUnavailable
 from agentroute.memory.evidence import combine
 from agentroute.memory.jsonl import read_jsonl
-from agentroute.memory.records import Evidence, Experience, MemoryStats
+from agentroute.memory.records import DEFAULT_COLLECTION, Evidence, Experience, MemoryStats
 from agentroute.memory.slots import Home, Slot, embedded_slot, forget_slot, where_memory_lives
 
 BATCH = 5000
@@ -74,7 +74,7 @@ class ExperienceMemory:
         path: str | Path | None = None,
         *,
         url: str | None = None,
-        collection: str = "experience",
+        collection: str = DEFAULT_COLLECTION,
         max_records: int = 100_000,
         embedding_function: Any = None,
         in_process: bool = False,
@@ -244,6 +244,12 @@ class ExperienceMemory:
             count=count, max_records=self.max_records, per_model=summary.per_model, groups=summary.groups,
             oldest=summary.oldest, newest=summary.newest,
         )
+
+    def collections(self) -> dict[str, int]:
+        """Every collection of this memory's store (this one among them) and its record count."""
+        with self._errors("cannot read"):
+            return {name: self._slot.home.client.get_collection(name, embedding_function=self.embedding_function).count()
+                    for name in self._slot.home.collection_names()}
 
     def experiences(self) -> list[Experience]:
         """Every record, oldest first."""

@@ -142,7 +142,7 @@ def build_agent(route: AgentRoute, settings: AgentSettings | None = None, *, che
         if outcome == "submitted":
             evaluation = evaluate_patch(task, patch)
             outcome = "resolved" if evaluation.resolved else "unresolved"
-            verdict = (run_check(workspace, settings.verify, settings.verify_timeout) if settings.verify
+            verdict = (run_check(task, patch, settings.verify, settings.verify_timeout) if settings.verify
                        else tests_verdict(evaluation))
         router_of(config).finish(outcome)
         if not settings.keep_workspace:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from agentroute.swe.patch_filter import filter_patch, touched_paths
+from agentroute.swe.patch_filter import FilteredPatch, filter_patch, touched_paths
 from agentroute.swe.task import SweTask
 from agentroute.swe.workspace import SandboxSettings, Workspace
 
@@ -102,19 +102,33 @@ def fresh_checkout(task: SweTask) -> Iterator[Workspace]:
             workspace.remove()
 
 
-def evaluate_patch(task: SweTask, patch: str) -> Evaluation:
-    """Resolved when, after `patch` (tests and test-runner files dropped) and the task's test patch,
-    every FAIL_TO_PASS and PASS_TO_PASS test passes."""
+def unusable_patch(patch: str) -> str | None:
+    """Why a submitted patch cannot be judged at all (empty, or not valid Unicode), else None."""
     if not patch.strip():
-        return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, error="empty patch")
+        return "empty patch"
     if patch.encode("utf-8", "replace").decode() != patch:
-        return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False,
-                          error="patch is not valid Unicode text (it holds a lone surrogate)")
+        return "patch is not valid Unicode text (it holds a lone surrogate)"
+    return None
+
+
+@contextmanager
+def patched_checkout(task: SweTask, patch: str) -> Iterator[tuple[Workspace, FilteredPatch, str | None]]:
+    """A fresh checkout of the task's base with `patch` applied less its changes to tests and
+    test-runner files: the checkout, what was kept and dropped, and the error line if it did not apply."""
     with fresh_checkout(task) as workspace:
         base_tops = {entry.name.split(".")[0] for entry in workspace.repo.iterdir()}
         model = filter_patch(patch, test_files=touched_paths(task.test_patch) or [], base_tops=base_tops)
+        yield workspace, model, workspace.apply(model.kept)
+
+
+def evaluate_patch(task: SweTask, patch: str) -> Evaluation:
+    """Resolved when, after `patch` (tests and test-runner files dropped) and the task's test patch,
+    every FAIL_TO_PASS and PASS_TO_PASS test passes."""
+    if (problem := unusable_patch(patch)) is not None:
+        return Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, error=problem)
+    with patched_checkout(task, patch) as (workspace, model, problem):
         verdict = Evaluation(instance_id=task.instance_id, resolved=False, patch_applied=False, dropped=model.dropped)
-        if (problem := workspace.apply(model.kept)) is not None:
+        if problem is not None:
             return verdict.model_copy(update={"error": f"patch does not apply: {problem}"})
         if (problem := workspace.apply(task.test_patch)) is not None:
             return verdict.model_copy(update={"patch_applied": True,

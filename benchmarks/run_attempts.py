@@ -1,0 +1,124 @@
+"""`agentroute run evals/swe --attempts 3 --verify CMD` end to end, against the scripted fake server.
+
+The scripted model has three tiers of skill. `tiny` (tier low) submits at once without a change.
+`mid-a` (tier mid) solves the "easy" third of the suite; `big` (tier high) also the "hard" third.
+On the rest ("impossible") each of them writes a wrong fix that breaks the package (the
+`--verify` check, the repository's own tests, then fails). With `--policy always:low` every call of
+an attempt goes to its tier floor, so an attempt's floor is its model. The escalation policy starts
+cold (a fresh memory) and learns from each finished task, tasks run one at a time: the run is
+deterministic. Everything between the server and the outputs is the product's path.
+
+Per task it prints the attempts with their floor and verdict (and the outcome of an attempt that
+did not finish), spend against the budget, and how the task ended: verified; stopped early with
+attempts left (its top-tier attempt failed, or the policy found no further attempt worth it); or
+out of attempts.
+
+    python benchmarks/run_attempts.py [--budget 0.5] [--attempts 3] [--suite evals/swe]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import POOL_TOML, make_pool  # noqa: E402
+from fakellm import FakeLLM, Reply  # noqa: E402
+from scripted_solver import ScriptedSolver  # noqa: E402
+
+from agentroute.swe.task import SweTask, load_tasks  # noqa: E402
+from agentroute.swe.workspace import patched_files  # noqa: E402
+
+VERIFY = "python -m pytest -q -p no:cacheprovider"
+SKILL = ("easy", "hard", "impossible")  # by the task's position in the suite, round robin
+SOLVES = {"tiny": (), "mid-a": ("easy",), "big": ("easy", "hard")}
+
+
+def wrong_fix(task: SweTask) -> list[dict[str, Any]]:
+    """A fix that is no fix: the first file the reference patch touches now raises on import."""
+    path = patched_files(task.patch)[0]
+    return [{"name": "bash", "arguments": {"command": f"echo 'raise RuntimeError(\"wrong fix\")' >> {path}"}},
+            {"name": "submit", "arguments": {}}]
+
+
+class Model:
+    """The fake server's responder: each model solves the tasks of its skill, botches the others."""
+
+    def __init__(self, tasks: list[SweTask]) -> None:
+        self.skill = {task.problem_statement: SKILL[index % len(SKILL)] for index, task in enumerate(tasks)}
+        self.solve, self.botch = ScriptedSolver(tasks), ScriptedSolver(tasks, script=wrong_fix)
+
+    def __call__(self, request: dict[str, Any]) -> Reply:
+        if request["model"] == "tiny":
+            return Reply(content=None, tool_calls=[{"name": "submit", "arguments": {}}], completion_tokens=10)
+        issue = next(m["content"] for m in request["messages"] if m["role"] == "user")
+        skill = next(level for statement, level in self.skill.items() if statement in issue)
+        return (self.solve if skill in SOLVES[request["model"]] else self.botch)(request)
+
+
+def run(suite: Path, budget: float, attempts: int, base_url: str, scratch: Path) -> tuple[list[dict[str, Any]], float]:
+    """One `agentroute run` of the suite in a fresh process: its results rows and wall seconds."""
+    pool = scratch / "pool.toml"
+    pool.write_text(POOL_TOML.format(base_url=base_url))
+    out = scratch / "out"
+    args = ["run", str(suite), "--budget", str(budget), "--attempts", str(attempts), "--verify", VERIFY,
+            "--pool", str(pool), "--policy", "always:low", "--out", str(out), "--memory", str(scratch / "memory")]
+    env = {**os.environ, "AGENTROUTE_HOME": str(scratch / "home"), "COLUMNS": "160"}
+    started = time.perf_counter()
+    finished = subprocess.run([sys.executable, "-m", "agentroute.cli.app", *args], capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - started
+    if finished.returncode != 0:
+        sys.exit(f"agentroute run failed ({finished.returncode}): {finished.stderr.strip()[-500:]}")
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()], seconds
+
+
+def ending(row: dict[str, Any], attempts: int, top_tier: str) -> str:
+    """How the task ended: verified; out of attempts; with attempts left, its top-tier attempt
+    failed (no stronger floor exists) or the policy stopped (another attempt was not worth it)."""
+    last = row["attempts"][-1]
+    if last["verdict"] == "verified":
+        return "verified"
+    if len(row["attempts"]) == attempts:
+        return "out of attempts"
+    return "stopped: top tier failed" if last["tier_floor"] == top_tier else "stopped: policy"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suite", type=Path, default=ROOT / "evals" / "swe")
+    parser.add_argument("--budget", type=float, default=0.5)
+    parser.add_argument("--attempts", type=int, default=3)
+    options = parser.parse_args()
+    tasks = load_tasks(options.suite)
+    skill = {task.instance_id: SKILL[index % len(SKILL)] for index, task in enumerate(tasks)}
+    with FakeLLM() as llm, tempfile.TemporaryDirectory(prefix="agentroute-attempts-bench-") as scratch:
+        llm.responder = Model(tasks)
+        rows, seconds = run(options.suite.resolve(), options.budget, options.attempts, llm.base_url, Path(scratch))
+        top_tier = make_pool(llm.base_url).tiers[-1].name
+    print(f"{'task':<22} {'skill':<10} {'attempts (floor verdict)':<34} {'$ spent':>9} {'of $':>6}  ending")
+    for row in sorted(rows, key=lambda r: r["instance_id"]):
+        tries = " ".join(f"{a['tier_floor']}{'✓' if a['verdict'] == 'verified' else '✗'}"
+                         + ("" if a["outcome"] in ("resolved", "unresolved") else f"({a['outcome']})") for a in row["attempts"])
+        print(f"{row['instance_id']:<22} {skill[row['instance_id']]:<10} {tries:<34} {row['spent_usd']:>9.5f} "
+              f"{options.budget:>6g}  {ending(row, options.attempts, top_tier)}")
+    endings = [ending(row, options.attempts, top_tier) for row in rows]
+    never = [row for row in rows if skill[row["instance_id"]] == "impossible"]
+    print(f"summary: {len(rows)} tasks · {endings.count('verified')} verified · "
+          f"{sum(e.startswith('stopped') for e in endings)} stopped early ({endings.count('stopped: policy')} by the policy) · "
+          f"{endings.count('out of attempts')} out of attempts · {sum(len(r['attempts']) for r in rows)} attempts · "
+          f"${sum(r['spent_usd'] for r in rows):.5f} spent (${sum(r['spent_usd'] for r in never):.5f} on the "
+          f"{len(never)} tasks no tier solves) · max ${max(r['spent_usd'] for r in rows):.5f} of ${options.budget:g} "
+          f"per task · {seconds:.0f} s wall")
+
+
+if __name__ == "__main__":
+    main()
