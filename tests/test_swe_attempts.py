@@ -10,14 +10,11 @@ the sandbox, outputs) is the real path.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from cli import assert_one_line_error, run_cli
+from cli import assert_one_line_error, run_cli, start_cli
 from conftest import FAST, POOL_TOML, make_pool
 from fakellm import FakeLLM, Reply
 from scripted_solver import ScriptedSolver
@@ -188,8 +185,7 @@ def test_a_run_killed_during_its_second_attempt_resumes_it_and_keeps_the_first(t
     llm.responder = held
     home, out = tmp_path / "home", tmp_path / "out"
     args = args_for(tmp_path, llm, "--budget", "0.5", "--attempts", "3", "--verify", CHECK)
-    first = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env={**os.environ, "AGENTROUTE_HOME": str(home)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = start_cli(*args, env={"AGENTROUTE_HOME": str(home)})
     assert reached.wait(120)
     first.kill()
     first.wait()

@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from cli import assert_one_line_error, run_cli
+from cli import assert_one_line_error, run_cli, start_cli
 from fakellm import FakeLLM
 from scripted_solver import ScriptedSolver
 from test_swe_agent import SEMVER, SUITE, TASKS, pool_file, read_jsonl
@@ -104,8 +102,7 @@ def test_a_kill_while_the_outputs_are_written_leaves_one_record_after_the_rerun(
     os.mkfifo(fifo)
     args = ["run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
             "--out", str(out), "--no-memory"]
-    process = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env={**os.environ, "AGENTROUTE_HOME": str(home)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_cli(*args, env={"AGENTROUTE_HOME": str(home)})
     opened: list[int] = []
     reader = threading.Thread(target=lambda: opened.append(os.open(fifo, os.O_RDONLY)), daemon=True)
     reader.start()

@@ -36,7 +36,7 @@ def small_suite(tmp_path: Path, names: tuple[str, ...]) -> Path:
 
 
 def test_a_suite_over_ray_gives_the_same_predictions_as_two_workers(tmp_path: Path, llm: FakeLLM) -> None:
-    names = ("local__calc-1", "local__romans-1", "local__inifile-1")
+    names = ("local__calc-1", "local__romans-1")  # one per worker slot of the 2-core cluster
     suite = small_suite(tmp_path, names)
     llm.responder = ScriptedSolver([TASKS[name] for name in names])
     common = ("run", str(suite), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)), "--no-memory")
@@ -47,7 +47,7 @@ def test_a_suite_over_ray_gives_the_same_predictions_as_two_workers(tmp_path: Pa
     calls_with_threads = len(llm.requests)
     on_ray = run_cli(*common, "--ray", "local", "--out", str(tmp_path / "ray"), env=env)
     assert on_ray.returncode == 0, on_ray.stderr
-    assert "3 resolved" in on_ray.stdout
+    assert "2 resolved" in on_ray.stdout
 
     def predictions(out: str) -> dict[str, str]:
         return {row["instance_id"]: row["model_patch"] for row in read_jsonl(tmp_path / out / "predictions.jsonl")}

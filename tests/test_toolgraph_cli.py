@@ -1,20 +1,18 @@
-"""`agentroute tools plan|simulate` and `agentroute bench healing`, end to end in a subprocess."""
+"""`agentroute tools plan|simulate` and `agentroute bench healing`, end to end in a process of their own."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from cli import run_cli
+
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
-AGENTROUTE = str(Path(sys.executable).with_name("agentroute"))
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([AGENTROUTE, *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
+    return run_cli(*args, cwd=cwd, timeout=300)
 
 
 def test_plan_prints_the_cheapest_path() -> None:

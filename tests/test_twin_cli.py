@@ -1,16 +1,15 @@
-"""`agentroute bench twin` end to end, in a subprocess, metrics read back from --json."""
+"""`agentroute bench twin` end to end in a process of its own, metrics read back from --json."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli import run_cli
 
 BANK = Path(__file__).parent / "data" / "twin_bank.jsonl"
-CLI = [sys.executable, "-m", "agentroute.cli.app", "bench", "twin"]
 
 # The predictions below, worked by hand in micro-dollars (tests/test_twin_scoring.py has the derivation).
 PREDICTIONS = {"swebench_demo__a_step_1": 3, "swebench_demo__a_step_2": 3, "swebench_demo__a_step_3": 2,
@@ -24,7 +23,7 @@ COSTSAVE = 7 / 13 * SWE + 2 / 13 * BFCL + 3 / 13 * MTRAG + 1 / 13 * 0.0
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    return run_cli("bench", "twin", *args, timeout=120)
 
 
 @pytest.fixture(scope="module")
