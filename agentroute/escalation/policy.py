@@ -23,8 +23,9 @@ the value of the best attempt after m fails too, or 0 (looked ahead `lookahead` 
 the affordable untried models (expected cost within what is left of the budget) whose value is
 positive, attempt j takes the cheapest whose chance (drawn for the first, the mean after) clears τ_j
 (0.30 for the first attempt, 0.60 for every escalation), else the likeliest; a seeded ε (2%)
-sometimes opens with a random one. It stops at a success (feedback ≥ `accept`), after `max_attempts`, or when no attempt has positive
-value: that is where it stops paying for tasks no model will solve.
+sometimes opens with a random one. It stops at a success (feedback ≥ `accept`), after
+`max_attempts`, or when no attempt has positive value: that is where it stops paying for tasks no
+model will solve.
 
 Apply-only feedback (`feedback="apply-only"`: the attempt's feedback only says that its patch
 applies) is weak evidence, never a success: a patch that does not apply is a failure, one that
