@@ -208,3 +208,52 @@ def test_failure_stats_learn_that_failures_are_correlated() -> None:
     assert trials == 6 and p_after < 0.25 < p_any and cost_after > cost_any
     # A group never seen backs off to the global counts, not to the prior alone.
     assert stats.rate("other", "c", ("a",), (0.5, 1.0))[0] < 0.4
+
+
+def test_failure_discount_is_adjusted_for_which_model_was_tried() -> None:
+    # A weak model solves 1 in 5 tasks whether or not a strong one failed first: the failure says
+    # nothing about it, so the discount stays near 1 (a pooled "after a failure / overall" rate
+    # would read the weak model's own low rate as a discount of ~0.3).
+    from agentroute.escalation.failures import FailureStats
+    from agentroute.escalation.protocol import Attempt
+
+    def attempt(model: str, solved: bool) -> Attempt:
+        return Attempt(model=model, cost_usd=0.1, feedback=1.0 if solved else 0.0, applies=True)
+
+    stats = FailureStats()
+    for index in range(40):
+        weak_solves = index % 5 == 0
+        for attempts in ([attempt("weak", weak_solves)], [attempt("strong", False), attempt("weak", weak_solves)],
+                         [attempt("strong", True)]):
+            stats.record("g", attempts, [a.feedback for a in attempts], [a.feedback < 0.99 for a in attempts])
+    assert stats.discount(1) > 0.75
+    # Where the strong model's failures do predict the weak one's, the discount shows it.
+    correlated = FailureStats()
+    for index in range(40):
+        for attempts in ([attempt("weak", index % 2 == 0)], [attempt("strong", False), attempt("weak", False)]):
+            correlated.record("g", attempts, [a.feedback for a in attempts], [a.feedback < 0.99 for a in attempts])
+    assert correlated.discount(1) < 0.3
+
+
+def test_escalation_is_decided_on_the_estimates_not_on_a_draw(tmp_path: Path) -> None:
+    # After a fails, b (cheaper, below the 0.60 escalation threshold on little evidence) and c
+    # (clearly above it) are left. Thompson draws of b would clear the threshold in some seeds and
+    # not in others; escalations use the posterior means, so every seed escalates to the same model.
+    from agentroute.escalation.protocol import Attempt, TaskView
+
+    evidence = GroupEvidence()
+    task = TaskView(task_id="t", suite="swe", dimension="bug_fixing", source="swebench", group="g", text="")
+    for index in range(10):
+        evidence.record(task, [Attempt(model="a", cost_usd=0.01, feedback=float(index % 2), applies=True)])
+        evidence.record(task, [Attempt(model="c", cost_usd=1.0, feedback=float(index % 5 != 0), applies=True)])
+    for index in range(2):
+        evidence.record(task, [Attempt(model="b", cost_usd=0.3, feedback=float(index), applies=True)])
+    prices = {"a": 0.2, "b": 2.0, "c": 10.0}
+    failed = [Attempt(model="a", cost_usd=0.01, feedback=0.0, applies=True)]
+    openers, escalations = set(), set()
+    for seed in range(20):
+        policy = EscalationPolicy(["a", "b", "c"], prices, evidence, seed=seed)
+        openers.add(round(policy.base_estimates(task)["b"][0], 3))
+        escalations.add(EscalationPolicy(["a", "b", "c"], prices, evidence, seed=seed).next_model(task, failed, 5.0))
+    assert len(openers) > 1  # the first attempt still explores
+    assert escalations == {"c"}

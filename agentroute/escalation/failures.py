@@ -11,10 +11,14 @@ unseen failure pattern starts from what fewer failures said:
     p_global(m | F) = (s_F + w · d · p_global(m | F⁻)) / (n_F + w)
     p_group(m | F)  = (s_gF + w · p_global(m | F)) / (n_gF + w)
 
-where d is the discount one more failure brings, pooled over every model (the success rate of
-attempts after a failure over that of all attempts, itself shrunk toward 1), and the same
-shrinkage for the mean cost. The policy uses the ratio p_group(m | F) / p_group(m | ∅)
-(how much the failures change the odds) to scale its per-task estimate of m.
+where d is the discount the |F|-th failure brings, pooled over every model and adjusted for which
+models were tried: D_k = (observed / expected successes among attempts made after k earlier
+failures on their task) over the same ratio for first attempts, each shrunk toward 1, where an
+attempt's expected success is its model's success rate over all its past attempts; d = D_|F| /
+D_|F|−1 (never above 1 overall). Without that adjustment a cheap model tried after a failure looks
+like a discount (its low rate is its own, not the failure's). The same shrinkage applies to the
+mean cost. The policy uses the ratio p_group(m | F) / p_group(m | ∅) (how much the failures change
+the odds) to scale its per-task estimate of m.
 """
 
 from __future__ import annotations
@@ -34,17 +38,18 @@ class FailureStats:
         self.depth = depth
         self.shrink = shrink
         self._counts: dict[tuple[str, frozenset[str], str], Counts] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        self._pooled: dict[bool, Counts] = defaultdict(lambda: [0.0, 0.0, 0.0])  # after a failure? → counts
-        self._discount = 1.0
+        self._after: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])  # earlier failures → observed, expected
 
     def record(self, group: str, attempts: list[Attempt], outcomes: list[float], failed: list[bool]) -> None:
         """Count each attempted model's outcome (in [0, 1]) under every subset of the other attempts that
-        failed, in `group` and globally."""
+        failed, in `group` and globally; and its outcome against its model's past rate, by how many
+        attempts failed before it."""
+        expected = [self._marginal(attempt.model) for attempt in attempts]
         for index, attempt in enumerate(attempts):
             others = sorted({a.model for a, bad in zip(attempts, failed) if bad and a.model != attempt.model})
-            for after_failure in {False, bool(others)}:
-                self._pooled[after_failure][0] += outcomes[index]
-                self._pooled[after_failure][1] += 1
+            after = self._after[min(sum(failed[:index]), self.depth)]
+            after[0] += outcomes[index]
+            after[1] += expected[index]
             for size in range(min(self.depth, len(others)) + 1):
                 for subset in combinations(others, size):
                     for scope in (group, "*"):
@@ -52,24 +57,32 @@ class FailureStats:
                         counts[0] += outcomes[index]
                         counts[1] += 1
                         counts[2] += attempt.cost_usd
-        self._update_discount()
 
     def rate(self, group: str, model: str, failed: tuple[str, ...], prior: tuple[float, float]) -> tuple[float, float, float]:
         """(success rate, mean cost, trials) of `model` given `failed` (in the order they failed), backed
         off toward `prior` (the rate and cost with nothing known)."""
         p_global, c_global = prior
-        discount = self._discount
         for size in range(len(failed[: self.depth]) + 1):
             successes, trials, cost = self._counts.get(("*", frozenset(failed[:size]), model), (0.0, 0.0, 0.0))
-            p_global = (successes + self.shrink * p_global * (discount if size else 1.0)) / (trials + self.shrink)
+            step = self.discount(size) / self.discount(size - 1) if size else 1.0
+            p_global = (successes + self.shrink * p_global * step) / (trials + self.shrink)
             c_global = (cost + self.shrink * c_global) / (trials + self.shrink)
         successes, trials, cost = self._counts.get((group, frozenset(failed[: self.depth]), model), (0.0, 0.0, 0.0))
         return ((successes + self.shrink * p_global) / (trials + self.shrink),
                 (cost + self.shrink * c_global) / (trials + self.shrink), trials)
 
-    def _update_discount(self) -> None:
-        """d: how much one more failure scales a model's chance, pooled over models (1 with no data)."""
-        after, overall = self._pooled[True], self._pooled[False]
-        ratio_after = (after[0] + self.shrink) / (after[1] + self.shrink)
-        ratio_all = (overall[0] + self.shrink) / (overall[1] + self.shrink)
-        self._discount = min(1.0, ratio_after / ratio_all)
+    def discount(self, failures: int) -> float:
+        """D_k: how much k earlier failures on a task scale a model's chance (1 with no data, never above 1)."""
+        if failures <= 0:
+            return 1.0
+
+        def observed_over_expected(k: int) -> float:
+            observed, expected = self._after[min(k, self.depth)]
+            return (observed + self.shrink) / (expected + self.shrink)
+
+        return min(1.0, observed_over_expected(failures) / observed_over_expected(0))
+
+    def _marginal(self, model: str) -> float:
+        """The model's success rate over all its past attempts (Laplace-smoothed)."""
+        successes, trials, _ = self._counts.get(("*", frozenset(), model), (0.0, 0.0, 0.0))
+        return (successes + 1.0) / (trials + 2.0)

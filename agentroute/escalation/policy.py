@@ -5,12 +5,14 @@ Units are the benchmark's own: an attempt is worth its expected gain in task sco
 `cost_weight` (0.1) × its expected cost in USD (r = score − 0.1·cost).
 
 Estimates, per model m, for this task and the set F of models that already failed it:
-- the chance p_m that m succeeds: a Thompson draw (seeded, so runs repeat exactly) from Beta(α, β)
-  with α = successes + w·p0, β = failures + w·(1 − p0) among comparable past tasks (the evidence
-  source: group statistics or Chroma kNN over similar tasks), p0 a price-rank prior from 0.15 for
-  the cheapest listed model to 0.65 for the dearest (w = `prior_weight`), plus an optimism bonus
-  `bonus`/√(trials + 1);
-- scaled by how much the failures in F changed m's odds on past tasks where the same models failed
+- the chance p_m that m succeeds: for the first attempt a Thompson draw (seeded, so runs repeat
+  exactly) from Beta(α, β) with α = successes + w·p0, β = failures + w·(1 − p0) among comparable
+  past tasks (the evidence source: group statistics or Chroma kNN over similar tasks), p0 a
+  price-rank prior from 0.15 for the cheapest listed model to 0.65 for the dearest (w =
+  `prior_weight`), plus an optimism bonus `bonus`/√(trials + 1); for every further attempt the
+  posterior mean α / (α + β) instead (the draws explore which model opens a task; whether and
+  with what to escalate is decided on the estimates, not on a draw's luck);
+- after failures, scaled by how much the failures in F changed m's odds on past tasks where the same models failed
   (`FailureStats`: failures are correlated, so after cheaper models failed a strong model's chance
   is below its average, and its cost above);
 - the cost c_m: the mean recorded cost, scaled the same way; a model never tried is priced from the
@@ -19,10 +21,11 @@ Estimates, per model m, for this task and the set F of models that already faile
 The value of trying m with best feedback b so far is p_m·(1 − b) − 0.1·c_m + (1 − p_m)·V, where V is
 the value of the best attempt after m fails too, or 0 (looked ahead `lookahead` attempts). Among
 the affordable untried models (expected cost within what is left of the budget) whose value is
-positive, attempt j takes the cheapest whose drawn chance clears τ_j (0.30 for the first attempt, 0.60
-for every escalation), else the likeliest; a seeded ε (2%) sometimes opens with a random one. It
-stops at a success (feedback ≥ `accept`), after `max_attempts`, or when no attempt has positive
-value: that is where it stops paying for tasks no model will solve.
+positive, attempt j takes the cheapest whose chance (drawn for the first, the mean after) clears τ_j
+(0.30 for the first attempt, 0.60 for every escalation), else the likeliest; a seeded ε (2%)
+sometimes opens with a random one. It stops at a success (feedback ≥ `accept`), after
+`max_attempts`, or when no attempt has positive value: that is where it stops paying for tasks no
+model will solve.
 
 Apply-only feedback (`feedback="apply-only"`: the attempt's feedback only says that its patch
 applies) is weak evidence, never a success: a patch that does not apply is a failure, one that
@@ -77,6 +80,7 @@ class EscalationPolicy:
         self._prior = {model: low + (high - low) * index / max(1, len(ranked) - 1) for index, model in enumerate(ranked)}
         self._cost_per_price: list[float] = [0.0, 0.0]
         self._base: dict[str, Estimate] = {}
+        self._mean: dict[str, float] = {}
         self._given: dict[tuple[str, tuple[str, ...]], Estimate] = {}
         self.name = name or f"agentroute ({evidence.name})"
 
@@ -86,7 +90,8 @@ class EscalationPolicy:
         return self.evidence.failures
 
     def base_estimates(self, task: TaskView) -> dict[str, Estimate]:
-        """(p, c) per model for this task before any attempt (p: the visible feedback's mean)."""
+        """(p, c) per model for this task before any attempt (p: a draw of the visible feedback's mean;
+        the posterior mean is kept for escalations)."""
         evidence = self.evidence.stats(task)
         spent, price_units = self._cost_per_price
         unit = spent / price_units if price_units else 1e-4
@@ -98,17 +103,20 @@ class EscalationPolicy:
             alpha = seen.successes + weight * prior
             beta = max(seen.trials - seen.successes, 0.0) + weight * (1 - prior)
             p = self._rng.betavariate(alpha, beta) + self.settings.bonus / math.sqrt(seen.trials + 1)
+            self._mean[model] = alpha / (alpha + beta)
             cost = seen.mean_cost_usd if seen.mean_cost_usd is not None else unit * self.prices.get(model, 1.0)
             out[model] = (min(p, 1.0), max(cost, 1e-9))
         return out
 
     def estimate(self, task: TaskView, model: str, failed: tuple[str, ...]) -> Estimate:
-        """(p, c) of `model` on this task given that the models in `failed` failed it."""
+        """(p, c) of `model` on this task given that the models in `failed` failed it (p: the drawn
+        chance with no failure, else the posterior mean scaled by what the failures did)."""
         key = (model, failed)
         if not failed:
             return self._base[model]
         if key not in self._given:
-            p, cost = self._base[model]
+            cost = self._base[model][1]
+            p = self._mean[model]
             if failed:
                 p_now, c_now, _ = self.failures.rate(task.group, model, failed, (p, cost))
                 if (model, ()) not in self._given:
@@ -169,9 +177,11 @@ class EscalationPolicy:
         return None
 
     def _preference(self, models: list[str], attempt: int) -> list[str]:
-        """The models in the order the cascade prefers them: those whose chance clears the attempt's
-        threshold, cheapest first, then the rest, likeliest first."""
-        chance = {m: self._base[m][0] * (self._prior[m] if self.feedback == "apply-only" else 1.0) for m in models}
+        """The models in the order the cascade prefers them: those whose chance (drawn for the first
+        attempt, the posterior mean after) clears the attempt's threshold, cheapest first, then the
+        rest, likeliest first."""
+        chance = {m: (self._mean[m] if attempt else self._base[m][0]) * (self._prior[m] if self.feedback == "apply-only" else 1.0)
+                  for m in models}
         threshold = self.settings.thresholds[min(attempt, len(self.settings.thresholds) - 1)]
         clearing = sorted((m for m in models if chance[m] >= threshold), key=lambda m: (self._base[m][1], m))
         return clearing + sorted((m for m in models if chance[m] < threshold), key=lambda m: (-chance[m], m))
