@@ -17,18 +17,28 @@ WIDE_COLUMNS = 140  # below this, tables fold columns together and wrap text
 
 
 class _ConsoleOnFirstUse:
-    """Stands in for a rich Console until an attribute is used, then forwards to the real one."""
+    """Stands in for a rich Console, created when first used; attributes and `with` (as rich's
+    progress bars use it) go to the real one."""
 
     def __init__(self, **settings: Any) -> None:
         self._settings = settings
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def _real(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._settings)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+    def __enter__(self) -> Console:
+        return self._real().__enter__()
+
+    def __exit__(self, *exception: object) -> None:
+        self._real().__exit__(*exception)
 
 
 console = cast("Console", _ConsoleOnFirstUse())

@@ -207,9 +207,9 @@ class RootGroup(TyperGroup):
 
 def _print_version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from agentroute import __version__  # the installed version: pyproject.toml reads it from here
 
-        typer.echo(f"agentroute {version('agentroute')}")
+        typer.echo(f"agentroute {__version__}")
         raise typer.Exit()
 
 
