@@ -57,17 +57,18 @@ def seconds(command: list[str], repeat: int) -> dict[str, float]:
 
 def subcommand_paths() -> list[list[str]]:
     """Every command and subcommand of the CLI, as argument lists (`["bench", "replay"]`)."""
-    import click
     import typer
+    from typer._click import Command, Context
+    from typer.core import TyperGroup
 
     from agentroute.cli.app import app
 
     paths: list[list[str]] = []
 
-    def walk(group: click.Command, prefix: list[str]) -> None:
-        if not isinstance(group, click.Group):
+    def walk(group: Command, prefix: list[str]) -> None:
+        if not isinstance(group, TyperGroup):
             return
-        context = click.Context(group)
+        context = Context(group)
         for name in group.list_commands(context):
             paths.append([*prefix, name])
             walk(group.get_command(context, name), [*prefix, name])
@@ -82,7 +83,7 @@ def heavy_imports(cli_args: list[str]) -> list[str]:
              "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted({m.split('.')[0] for m in sys.modules}))))\n"
              f"sys.argv = ['agentroute', *{cli_args!r}]\n"
              "from agentroute.cli.app import main\nmain()")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
+    done = subprocess.run([sys.executable, "-P", "-c", probe], capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
     loaded = set(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
     return [name for name in HEAVY if name in loaded]
 
