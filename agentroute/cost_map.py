@@ -44,7 +44,7 @@ def _top_level_indent() -> str | None:
     """The indentation of the map's keys when the file is laid out one key per line, else None."""
     text = _cost_map_text()
     layout = re.match(r"\{\n( +)\"", text)
-    return layout.group(1) if layout is not None and text.rstrip().endswith("\n}") else None
+    return layout.group(1) if layout is not None and text[-16:].rstrip().endswith("\n}") else None
 
 
 def cost_map_entry(model_id: str) -> dict[str, Any] | None:
