@@ -1,19 +1,23 @@
 """Wall time of the quick CLI commands a newcomer types first, each in a fresh process.
 
-`agentroute --help` (target < 0.3 s) and `agentroute pool show` (target < 0.5 s) should not pay
-for litellm, LangGraph, Chroma, rich's console or pydantic; `python -c pass` is the interpreter's
+`agentroute --help` (target < 0.3 s) should pay for typer only, and `agentroute pool show`
+(target < 0.5 s) not for litellm, LangGraph or Chroma; `python -c pass` is the interpreter's
 own start-up, for scale. Each command runs `--repeat` times; the median and the 90th percentile
 of the wall time are the figures to compare, the minimum CPU time (user + system) is what the
 command itself costs even on a busy machine, and the load average is printed before and after
 (the machine may be shared). `--subcommands` adds every subcommand's `--help`; `--imports` lists
-the heavy packages `--help` and `pool show` import (none is the goal).
+the heavy packages `--help` and `pool show` import.
 
     python benchmarks/cli_latency.py [--repeat 10] [--subcommands] [--imports]
 
-Measured here (2 shared cores, load average 2.8 → 2.6, `--repeat 10`; `python -c pass` 0.03 s
-median): before lazy subcommands, `--help` 0.59 s median / 0.68 s p90 and `pool show` 1.05 s /
-1.29 s; after, `--help` 0.12 s / 0.14 s and `pool show` 0.24 s / 0.31 s (`agentroute --help`
-imports no typer, rich nor pydantic; `pool show` imports pydantic and parses litellm's 3 MB map).
+Measured here (2 cores shared with other jobs, load average 6-7.5, 10 runs each, old and new
+code interleaved; `python -c pass` 0.04 s CPU): `--help` 0.55 s median / 0.62 s p90 wall and
+0.26 s CPU before the subcommands loaded lazily, 0.33 s / 0.42 s and 0.15 s CPU after; `pool show`
+1.11 s / 1.32 s and 0.56 s CPU before, 0.78 s / 1.15 s and 0.42 s CPU after. On this load the
+wall time is about twice the CPU time. What is left is the floor of the libraries: `--help` is
+`import typer` (0.12 s CPU) and hardly more; `pool show` adds pydantic (which typer 0.29 also
+imports to coerce any option, ~0.1 s), rich's console and table, and the pool's models. Every
+subcommand's `--help` imports pydantic for the same typer reason (0.3-0.4 s CPU).
 """
 
 from __future__ import annotations
