@@ -65,6 +65,7 @@ def load_command(name: str, lazy: LazyCommand, group: TyperGroup) -> Command:
     from typer.main import get_command_from_info, get_group_from_info
     from typer.models import CommandInfo, TyperInfo
 
+    # pretty_exceptions_short: the app's default (its pretty exceptions are off anyway)
     module_name, _, attribute = lazy.target.partition(":")
     target = getattr(importlib.import_module(module_name), attribute)
     if isinstance(target, typer.Typer):
@@ -144,15 +145,7 @@ class RootGroup(TyperGroup):
         """The commands and their one-line help, as click lists them, from COMMANDS."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = []
-        for name in names:
-            summary = self.lazy_commands.summary(name, limit)
-            if summary is None:
-                command = self.commands[name]
-                if command.hidden:
-                    continue
-                summary = command.get_short_help_str(limit)
-            rows.append((name, summary))
+        rows = [(name, summary) for name in names if (summary := self._summary(name, limit)) is not None]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -160,18 +153,18 @@ class RootGroup(TyperGroup):
         """Command names (with their one-line help, from COMMANDS) and options starting with `incomplete`."""
         from typer._click.shell_completion import CompletionItem
 
-        items = []
-        for name in self.list_commands(ctx):
-            if not name.startswith(incomplete):
-                continue
-            summary = self.lazy_commands.summary(name, 45)
-            if summary is None:
-                command = self.commands[name]
-                if command.hidden:
-                    continue
-                summary = command.get_short_help_str()
-            items.append(CompletionItem(name, help=summary))
-        return items + super(TyperGroup, self).shell_complete(ctx, incomplete)
+        items = [CompletionItem(name, help=summary) for name in self.list_commands(ctx)
+                 if name.startswith(incomplete) and (summary := self._summary(name, 45)) is not None]
+        return items + super(TyperGroup, self).shell_complete(ctx, incomplete)  # the options, as TyperGroup adds them
+
+    def _summary(self, name: str, limit: int) -> str | None:
+        """A command's one-line help cut to `limit` characters (from COMMANDS, without importing
+        the command), or None for a hidden command."""
+        summary = self.lazy_commands.summary(name, limit)
+        if summary is not None:
+            return summary
+        command = self.commands[name]
+        return None if command.hidden else command.get_short_help_str(limit)
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
