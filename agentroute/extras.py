@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 # top-level module → (extra that installs it, the feature that needs it)
 EXTRA_OF_MODULE = {"matplotlib": ("plot", "--plot")}
 
@@ -14,3 +16,9 @@ def missing_extra(error: ModuleNotFoundError) -> str | None:
         return None
     extra, feature = EXTRA_OF_MODULE[top]
     return f"{feature} needs {top}, which is optional: pip install 'agentroute[{extra}]'"
+
+
+def require_extra(module: str) -> None:
+    """Import an optional module now, so that a command that will need it fails before doing any
+    work: a missing one raises ModuleNotFoundError, which the CLI reports with `missing_extra`."""
+    importlib.import_module(module)

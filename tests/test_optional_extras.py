@@ -22,3 +22,13 @@ def test_plot_without_matplotlib_names_the_extra_and_keeps_the_json(tmp_path: Pa
     assert_one_line_error(done, "--plot needs matplotlib, which is optional: pip install 'agentroute[plot]'")
     assert json.loads(out.read_text())["rows"] > 0  # what was computed before the plot is kept
     assert not plot.exists()
+
+
+def test_replay_plot_without_matplotlib_fails_before_the_replay(tmp_path: Path) -> None:
+    out, plot = tmp_path / "results.json", tmp_path / "plot.png"
+    missing_data = tmp_path / "no-such-data"  # read first thing by the replay: its error would come instead
+    done = subprocess.run([sys.executable, "-c", WITHOUT_MATPLOTLIB, "bench", "replay", "--suite", "swe", "--orders", "1",
+                           "--data", str(missing_data), "--json", str(out), "--plot", str(plot)],
+                          capture_output=True, text=True, timeout=300)
+    assert_one_line_error(done, "--plot needs matplotlib, which is optional: pip install 'agentroute[plot]'")
+    assert not out.exists() and not plot.exists()

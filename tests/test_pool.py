@@ -130,6 +130,18 @@ def test_prices_come_from_litellms_own_map_without_importing_litellm(tmp_path: P
         assert model.price.cache_read_rate == round((info.get("cache_read_input_token_cost") or info["input_cost_per_token"]) * 1e6, 9)
 
 
+def test_one_entry_read_alone_is_the_entry_of_the_whole_map() -> None:
+    from agentroute.cost_map import cost_map_entry, offline_cost_map
+
+    whole = offline_cost_map()
+    found = {model_id: cost_map_entry(model_id) for model_id in whole}
+    missed = [model_id for model_id, entry in found.items() if entry is None]
+    assert all(entry == whole[model_id] for model_id, entry in found.items() if entry is not None)
+    assert len(missed) <= 5, missed  # ids laid out by hand go to litellm's own lookup instead
+    assert cost_map_entry("no-such-model") is None and cost_map_entry("sample_spec") is None
+    assert cost_map_entry("max_tokens") is None  # a field name is not a model
+
+
 def test_agentroute_pool_env_var_picks_the_pool_when_none_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "mine.toml", '[[tiers]]\nname = "solo"\nmodels = ["gpt-4o-mini"]\n')
     monkeypatch.setenv("AGENTROUTE_POOL", str(path))

@@ -1,4 +1,7 @@
-"""Entry point: `agentroute [run|eval|validate|pool|trace|runs|demo|serve|bench|tools|memory …]`."""
+"""Entry point: `agentroute [run|eval|validate|pool|trace|runs|demo|serve|bench|tools|memory …]`.
+
+The commands are listed in agentroute/cli/root.py (COMMANDS) and imported when used, so that
+`agentroute --help` and `agentroute pool show` stay fast (benchmarks/cli_latency.py)."""
 
 from __future__ import annotations
 
@@ -11,16 +14,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
 
-from agentroute.cli.bench_cmd import bench_app
-from agentroute.cli.memory_cmd import memory_app
-from agentroute.cli.pool_cmd import pool_app
-from agentroute.cli.root import HELP_OPTIONS, RootGroup, root
-from agentroute.cli.trace_cmd import register_trace_commands
-from agentroute.cli.demo_cmd import register_demo_command
-from agentroute.cli.eval_cmd import register_eval_commands
-from agentroute.cli.run_cmd import register_run_command
-from agentroute.cli.serve_cmd import register_serve_command
-from agentroute.cli.tools_cmd import tools_app
+from agentroute.cli.root import HELP_OPTIONS, RootGroup, root  # noqa: E402
 
 app = typer.Typer(
     name="agentroute",
@@ -31,15 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.callback()(root)
-register_run_command(app)
-register_eval_commands(app)
-app.add_typer(pool_app, name="pool")
-app.add_typer(bench_app, name="bench")
-app.add_typer(tools_app, name="tools")
-app.add_typer(memory_app, name="memory")
-register_trace_commands(app)
-register_demo_command(app)
-register_serve_command(app)
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ def replay(
     from agentroute.replay.bench import ReplaySettings, modes_for, run_replay, run_split
     from agentroute.replay.report import LEGEND, SPLIT_LEGEND, results_table, split_table, write_json, write_plot
     from agentroute.cli.output import fail
+    from agentroute.extras import require_extra
 
     if suite not in ("swe", "id", "all"):
         fail(f"--suite must be swe, id or all, not {suite!r}")
@@ -50,6 +51,8 @@ def replay(
     )
     if split and plot is not None:
         fail("--plot draws the full replay; leave it out with --split")
+    if plot is not None:
+        require_extra("matplotlib")  # a missing extra is one error line now, not after the replay
     with Progress(TextColumn("replay · tasks played"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("eta"), TimeRemainingColumn(), console=console, transient=True) as progress:
         def start(total: int):  # noqa: ANN202 - returns the progress callback

@@ -44,8 +44,3 @@ def demo(
         "Replies are mocked (litellm mock_response) with real token counts and real prices, so this shows "
         "routing and accounting, not model quality. See a run's decisions: agentroute trace RUN_ID"
     )
-
-
-def register_demo_command(app: typer.Typer) -> None:
-    """Add `demo` to the top-level app."""
-    app.command("demo")(demo)

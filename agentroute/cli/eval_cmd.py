@@ -97,9 +97,3 @@ def validate(task_or_dir: TaskArgument, checkout: CheckoutOption = None, instanc
     console.print(table)
     if unsound:
         fail(f"{unsound} task{'s' if unsound > 1 else ''} not sound", code=1)
-
-
-def register_eval_commands(app: typer.Typer) -> None:
-    """Add `eval` and `validate` to the top-level app."""
-    app.command("eval")(evaluate)
-    app.command("validate")(validate)

@@ -1,18 +1,48 @@
-"""Shared console and the one-line error exit used by every command."""
+"""Shared console and the one-line error exit used by every command.
+
+`console` and `errors` are rich consoles created on first use: importing rich's console costs
+~0.1 s, which `--help` and the commands that fail early never need to pay."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
 WIDE_COLUMNS = 140  # below this, tables fold columns together and wrap text
+
+
+class _ConsoleOnFirstUse:
+    """Stands in for a rich Console, created when first used; attributes and `with` (as rich's
+    progress bars use it) go to the real one."""
+
+    def __init__(self, **settings: Any) -> None:
+        self._settings = settings
+        self._console: Console | None = None
+
+    def _real(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._settings)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
+
+    def __enter__(self) -> Console:
+        return self._real().__enter__()
+
+    def __exit__(self, *exception: object) -> None:
+        self._real().__exit__(*exception)
+
+
+console = cast("Console", _ConsoleOnFirstUse())
+errors = cast("Console", _ConsoleOnFirstUse(stderr=True))
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

@@ -216,8 +216,3 @@ def run(
     if failed:
         fail(f"{len(failed)} task{'s' if len(failed) > 1 else ''} ended in error ({', '.join(failed[:5])}"
              f"{', …' if len(failed) > 5 else ''}); the reasons are in {output.results}", code=1)
-
-
-def register_run_command(app: typer.Typer) -> None:
-    """Add `run` to the top-level app."""
-    app.command("run")(run)

@@ -51,8 +51,3 @@ def serve(
     console.print(f"agentroute serve: http://{host}:{bound}/v1 · pool {route.pool.source} · policy {policy} · "
                   f"budget ${budget:g} per task · {auth}", highlight=False, soft_wrap=True)
     run_server(create_app(settings, route), listener)
-
-
-def register_serve_command(app: typer.Typer) -> None:
-    """Add `serve` to the top-level app."""
-    app.command("serve")(serve)

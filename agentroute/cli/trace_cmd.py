@@ -153,9 +153,3 @@ def runs(store: StoreOption = None) -> None:
         table.add_row(escape(info.run_id), escape(info.policy), f"{info.cap_usd:g}", f"{spent:.6f}",
                       escape(info.outcome or "running"), escape(info.pool))
     console.print(table)
-
-
-def register_trace_commands(app: typer.Typer) -> None:
-    """Add `trace` and `runs` to the top-level app."""
-    app.command("trace")(trace)
-    app.command("runs")(runs)
