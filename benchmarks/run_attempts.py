@@ -8,9 +8,9 @@ an attempt goes to its tier floor, so an attempt's floor is its model. The escal
 cold (a fresh memory) and learns from each finished task, tasks run one at a time: the run is
 deterministic. Everything between the server and the outputs is the product's path.
 
-Two passes over the suite: a cold one (a fresh memory), then a warm one, a second `agentroute
-run` into another output directory with the first pass's memory (its escalation collection holds
-every attempt of the cold pass). Per pass and task it prints the attempts with their floor and
+`--passes N` (default 2) runs over the suite: a cold one (a fresh memory), then warm ones, each a
+new `agentroute run` into another output directory with the memory of the passes before (its
+escalation collection holds every attempt they made). Per pass and task it prints the attempts with their floor and
 verdict (and the outcome of an attempt that did not finish), spend against the budget, and how
 the task ended, from the `stop_reason` of results.jsonl: verified; stopped early with attempts
 left, because its top-tier attempt failed or by the policy's own decision (no further attempt
@@ -21,7 +21,7 @@ at almost any chance of success. `--price-scale K` multiplies the pool's prices 
 prompts are far shorter than a real agent's, and K = 10 gives attempts a real attempt's cost (a
 high-tier attempt ≈ $0.1–0.6).
 
-    python benchmarks/run_attempts.py [--budget 0.5] [--attempts 3] [--price-scale 1] [--suite evals/swe]
+    python benchmarks/run_attempts.py [--budget 0.5] [--attempts 3] [--price-scale 1] [--passes 2] [--suite evals/swe]
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.5)
     parser.add_argument("--attempts", type=int, default=3)
     parser.add_argument("--price-scale", type=float, default=1.0)
+    parser.add_argument("--passes", type=int, default=2)
     options = parser.parse_args()
     tasks = load_tasks(options.suite)
     skill = {task.instance_id: SKILL[index % len(SKILL)] for index, task in enumerate(tasks)}
@@ -133,9 +134,10 @@ def main() -> None:
         llm.responder = Model(tasks)
         top_tier = make_pool(llm.base_url).tiers[-1].name
         print(f"pool prices × {options.price_scale:g}, budget ${options.budget:g}, --attempts {options.attempts}, top tier {top_tier}")
-        for name, out in (("cold pass (a fresh memory)", "cold"), ("warm pass (the cold pass's memory)", "warm")):
-            rows, seconds = run(options.suite.resolve(), options, llm.base_url, Path(scratch), out)
-            report(name, rows, skill, options.budget, seconds)
+        for number in range(1, options.passes + 1):
+            rows, seconds = run(options.suite.resolve(), options, llm.base_url, Path(scratch), f"pass{number}")
+            name = "a fresh memory" if number == 1 else f"the memory of pass{'es 1–' if number > 2 else ' '}{number - 1}"
+            report(f"pass {number} ({name})", rows, skill, options.budget, seconds)
 
 
 if __name__ == "__main__":
