@@ -93,6 +93,7 @@ def test_an_unverified_attempt_is_followed_by_one_at_a_stronger_floor_under_one_
     assert first["reason"] == "empty patch"  # nothing to check: the check is not run on the base
     assert second["tier_floor"] in ("mid", "high") and second["verdict"] == "verified"  # the floor rose, then it stopped
     assert row["outcome"] == "resolved" and row["run_id"] == second["run_id"] != first["run_id"]
+    assert row["stop_reason"] == "verified"
 
     # each attempt's calls went to its floor's model, never below it; attempt 2 started a fresh transcript
     models = [request["model"] for request in llm.requests]
@@ -130,6 +131,8 @@ def test_the_run_stops_when_no_stronger_attempt_is_affordable(tmp_path: Path, ll
     [row] = read_jsonl(tmp_path / "out" / "results.jsonl")
     [only] = row["attempts"]
     assert (only["tier_floor"], only["verdict"], only["reason"]) == ("low", "unverified", "empty patch")
+    assert row["stop_reason"].startswith("policy: no stronger tier's expected cost fits the $0.4")
+    assert "mid: chance" in row["stop_reason"] and "high: chance" in row["stop_reason"]
     assert row["outcome"] == "unresolved" and [request["model"] for request in llm.requests] == ["tiny"]
     assert row["spent_usd"] == only["spent_usd"] > 0
 
@@ -148,6 +151,7 @@ def test_a_missing_check_command_leaves_each_attempt_unverified_with_its_spend(t
     assert row["attempts"][0]["tier_floor"] == "low" and row["attempts"][1]["tier_floor"] in ("mid", "high")
     assert row["outcome"] == "resolved"  # the benchmark's verdict is apart from the check's
     assert row["run_id"] == row["attempts"][-1]["run_id"]  # nothing verified: the last attempt's patch is kept
+    assert row["stop_reason"] == "out of attempts"
     assert row["spent_usd"] > 0
     assert row["spent_usd"] == pytest.approx(sum(r["cost_nanos"] for r in trace_records(out)) / 1e9, abs=1e-12)
 
@@ -161,6 +165,7 @@ def test_a_check_that_hangs_is_killed_and_the_attempt_is_unverified(tmp_path: Pa
     [row] = read_jsonl(tmp_path / "out" / "results.jsonl")
     [only] = row["attempts"]
     assert only["verdict"] == "unverified" and only["reason"] == "--verify timed out after 1s and was killed"
+    assert row["stop_reason"] is None  # one attempt: nothing was decided
     assert row["outcome"] == "resolved" and row["spent_usd"] == only["spent_usd"] > 0 and len(llm.requests) == 5
 
 
