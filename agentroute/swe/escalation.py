@@ -67,7 +67,8 @@ def as_attempt(result: AttemptResult, patch: str) -> Attempt:
 
 def past_tasks(memory: ExperienceMemory) -> list[tuple[str, list[Attempt]]]:
     """Every task recorded in an escalation collection, in the order they were recorded: its group
-    and its attempts in the order they ran (feedback: the attempt's recorded success)."""
+    and its attempts in the order they ran (feedback: the attempt's recorded success; whether its
+    patch applied is not recorded, and the failure counts do not read it)."""
     runs: dict[str, list[Experience]] = defaultdict(list)
     for experience in memory.experiences():  # oldest first
         runs[experience.run_id].append(experience)
