@@ -4,6 +4,7 @@ throwaway Postgres cluster (postgres_fixture.py)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +38,13 @@ models = [
 name = "high"
 models = [{{ id = "openai/big", price = {{ input = 10.0, output = 40.0, cache_read = 1.0, cache_write = 12.5 }} }}]
 """
+
+
+def priced_pool_toml(scale: float) -> str:
+    """POOL_TOML with every price multiplied by `scale` (the fake's prompts are far shorter than a
+    real agent's; scaling the prices gives its attempts a real attempt's cost)."""
+    return re.sub(r"(input|output|cache_read|cache_write) = ([0-9.]+)",
+                  lambda match: f"{match[1]} = {float(match[2]) * scale:g}", POOL_TOML)
 
 
 def make_pool(base_url: str) -> Pool:

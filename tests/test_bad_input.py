@@ -208,6 +208,8 @@ CASES = [
     case("corrupt import creates no store", "memory import {tmp}/memory-corrupt.jsonl --path {tmp}/new-memory", "memory-corrupt.jsonl"),
     case("stats of a missing store", "memory stats --path {tmp}/no-memory", "no experience memory at"),
     case("export from a missing store", "memory export {tmp}/x.jsonl --path {tmp}/no-memory", "no experience memory at"),
+    case("stats of a missing collection", "memory stats --path {tmp}/memory --collection nosuch", "no collection 'nosuch'",
+         keep=("memory",)),
     case("clear without --yes", "memory clear --path {tmp}/memory", "refusing to delete 1 experiences", keep=("memory",)),
     case("AGENTROUTE_MEMORY is a file", "memory stats", "home-file", env={"AGENTROUTE_MEMORY": "{tmp}/home-file"}),
     case("import into a file", "memory import {tmp}/memory-good.jsonl", "home-file", env={"AGENTROUTE_MEMORY": "{tmp}/home-file"},

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from cli import assert_one_line_error, run_cli, start_cli
-from conftest import FAST, POOL_TOML, make_pool
+from conftest import FAST, POOL_TOML, make_pool, priced_pool_toml
 from fakellm import FakeLLM, Reply
 from scripted_solver import ScriptedSolver
 
@@ -90,6 +90,7 @@ def test_an_unverified_attempt_is_followed_by_one_at_a_stronger_floor_under_one_
     assert first["reason"] == "empty patch"  # nothing to check: the check is not run on the base
     assert second["tier_floor"] in ("mid", "high") and second["verdict"] == "verified"  # the floor rose, then it stopped
     assert row["outcome"] == "resolved" and row["run_id"] == second["run_id"] != first["run_id"]
+    assert row["stop_reason"] == "verified"
 
     # each attempt's calls went to its floor's model, never below it; attempt 2 started a fresh transcript
     models = [request["model"] for request in llm.requests]
@@ -127,6 +128,8 @@ def test_the_run_stops_when_no_stronger_attempt_is_affordable(tmp_path: Path, ll
     [row] = read_jsonl(tmp_path / "out" / "results.jsonl")
     [only] = row["attempts"]
     assert (only["tier_floor"], only["verdict"], only["reason"]) == ("low", "unverified", "empty patch")
+    assert row["stop_reason"].startswith("policy: no stronger tier's expected cost fits the $0.4")
+    assert "mid: chance" in row["stop_reason"] and "high: chance" in row["stop_reason"]
     assert row["outcome"] == "unresolved" and [request["model"] for request in llm.requests] == ["tiny"]
     assert row["spent_usd"] == only["spent_usd"] > 0
 
@@ -145,6 +148,7 @@ def test_a_missing_check_command_leaves_each_attempt_unverified_with_its_spend(t
     assert row["attempts"][0]["tier_floor"] == "low" and row["attempts"][1]["tier_floor"] in ("mid", "high")
     assert row["outcome"] == "resolved"  # the benchmark's verdict is apart from the check's
     assert row["run_id"] == row["attempts"][-1]["run_id"]  # nothing verified: the last attempt's patch is kept
+    assert row["stop_reason"] == "out of attempts"
     assert row["spent_usd"] > 0
     assert row["spent_usd"] == pytest.approx(sum(r["cost_nanos"] for r in trace_records(out)) / 1e9, abs=1e-12)
 
@@ -158,6 +162,7 @@ def test_a_check_that_hangs_is_killed_and_the_attempt_is_unverified(tmp_path: Pa
     [row] = read_jsonl(tmp_path / "out" / "results.jsonl")
     [only] = row["attempts"]
     assert only["verdict"] == "unverified" and only["reason"] == "--verify timed out after 1s and was killed"
+    assert row["stop_reason"] is None  # one attempt: nothing was decided
     assert row["outcome"] == "resolved" and row["spent_usd"] == only["spent_usd"] > 0 and len(llm.requests) == 5
 
 
@@ -226,3 +231,51 @@ def test_the_router_never_routes_below_its_tier_floor_even_when_the_budget_is_sh
     with pytest.raises(BudgetExhausted):
         capped.complete(messages)
     assert capped.ledger.spent_nanos == 0 and llm.requests[-1]["model"] == "tiny"
+
+
+# The fake's prompts are about 100 times shorter than a real agent's, so this pool prices each tier
+# at 100 times the test pool's prices: an attempt then costs what a real one does (high ≈ $0.4).
+PRICED_LIKE_REAL_ATTEMPTS = priced_pool_toml(100)
+
+
+def gives_up(request: dict) -> Reply:
+    """Every tier submits at once without a change: no tier solves the task."""
+    return Reply(content=None, tool_calls=[{"name": "submit", "arguments": {}}], completion_tokens=10)
+
+
+def test_the_policy_stops_on_its_own_once_the_evidence_says_no_tier_rescues_such_failures(tmp_path: Path, llm: FakeLLM) -> None:
+    """Cold, a failed attempt is followed by stronger ones. Once the memory holds past tasks like
+    this one that no tier rescued (the cold run's own, and others), the policy stops after the
+    first failure, by its own expected-value decision, with tiers and money to spare."""
+    llm.responder = gives_up
+    pool = tmp_path / "pool.toml"
+    pool.write_text(PRICED_LIKE_REAL_ATTEMPTS.format(base_url=llm.base_url))
+    memory, env = tmp_path / "memory", {"AGENTROUTE_HOME": str(tmp_path / "home")}
+
+    def run(out: str) -> dict:
+        result = run_cli("run", str(SUITE / SEMVER.instance_id), "--pool", str(pool), "--policy", "always:low",
+                         "--budget", "2", "--attempts", "3", "--verify", CHECK, "--out", str(tmp_path / out),
+                         "--memory", str(memory), env=env)
+        assert result.returncode == 0, result.stderr
+        [row] = read_jsonl(tmp_path / out / "results.jsonl")
+        return row
+
+    cold = run("cold")
+    floors = [attempt["tier_floor"] for attempt in cold["attempts"]]
+    assert len(floors) >= 2 and floors == sorted(floors, key=["low", "mid", "high"].index) and len(set(floors)) == len(floors)
+    assert all(attempt["verdict"] == "unverified" for attempt in cold["attempts"])
+    assert not cold["stop_reason"].startswith("policy:")  # it stopped only when no tier or attempt was left
+    calls_cold = len(llm.requests)
+
+    seed_memory(memory, cost={"low": 0.02, "mid": 0.09, "high": 0.43}, success={"low": 0.0, "mid": 0.0, "high": 0.0}, tasks=5)
+    warm = run("warm")
+    [only] = warm["attempts"]
+    assert only["verdict"] == "unverified" and only["reason"] == "empty patch" and only["tier_floor"] != "high"
+    assert warm["stop_reason"].startswith("policy: no further attempt has positive expected value (")
+    assert "high: chance" in warm["stop_reason"]  # the estimates it decided on, for each stronger tier
+    assert len(llm.requests) == calls_cold + 1
+    assert 0 < warm["spent_usd"] < cold["spent_usd"] <= 2 and warm["spent_usd"] < 2 - 0.43  # money was left for high
+
+    # the stop is in the evidence too: the warm run's attempt was recorded for the next run
+    remembered = [e for e in ExperienceMemory(memory, collection=COLLECTION).experiences() if e.run_id.endswith(f":{SEMVER.instance_id}")]
+    assert len(remembered) == len(floors) + 1

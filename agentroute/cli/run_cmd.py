@@ -100,9 +100,7 @@ def _escalation(pool: Pool, memory: ExperienceMemory | None, *, suite: str, batc
 
     if memory is None:
         return Escalation(pool, suite=suite)
-    from agentroute.escalation.memory_evidence import MemoryEvidence
-
-    return Escalation(pool, MemoryEvidence(memory, run_prefix=f"swe-{batch}"), suite=suite)
+    return Escalation.from_memory(pool, memory, suite=suite, run_prefix=f"swe-{batch}")
 
 
 def run(

@@ -65,6 +65,9 @@ class TaskResult(BaseModel):
     evaluation: dict[str, Any] | None = None
     workspace: str | None = None  # kept only with AgentSettings.keep_workspace (--keep-workspaces)
     attempts: list[AttemptResult] = Field(default_factory=list)  # empty in records of older agentroutes
+    # with --attempts > 1: why no further attempt ran ("verified", "error", "out of attempts", "budget spent",
+    # "no tier above … left to try", or "policy: …", the escalation policy's own decision with its estimates)
+    stop_reason: str | None = None
 
     def run_ids(self) -> list[str]:
         """The run of each attempt (one run for a task of one attempt)."""

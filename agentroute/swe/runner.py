@@ -159,8 +159,9 @@ def attempt_run_id(first_run_id: str, number: int) -> str:
     return first_run_id if number == 1 else f"{first_run_id}-a{number}"
 
 
-def combine(attempts: list[TaskResult], spent_nanos: int, cap_usd: float) -> TaskResult:
-    """The task's result: the kept attempt (the verified one, else the last) with the totals of all."""
+def combine(attempts: list[TaskResult], spent_nanos: int, cap_usd: float, stop_reason: str | None = None) -> TaskResult:
+    """The task's result: the kept attempt (the verified one, else the last) with the totals of all,
+    and why no further attempt ran."""
     kept = next((result for result in attempts if result.attempts[0].verdict == "verified"), attempts[-1])
     tiers: Counter[str] = Counter()
     for result in attempts:
@@ -168,7 +169,7 @@ def combine(attempts: list[TaskResult], spent_nanos: int, cap_usd: float) -> Tas
     return kept.model_copy(update={
         "spent_usd": usd(spent_nanos), "cap_usd": cap_usd, "steps": sum(result.steps for result in attempts),
         "tier_calls": dict(tiers), "seconds": round(sum(result.seconds for result in attempts), 3),
-        "attempts": [one for result in attempts for one in result.attempts]})
+        "attempts": [one for result in attempts for one in result.attempts], "stop_reason": stop_reason})
 
 
 def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceStore, memory: Any = None,
@@ -187,6 +188,7 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
     results: list[TaskResult] = []
     seen: list[Attempt] = []
     spent_nanos = 0
+    stop_reason = "out of attempts"
     for number in range(1, settings.attempts + 1):
         run_id = attempt_run_id(first_run_id, number)
         saved = store.find_run(run_id)
@@ -194,8 +196,12 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
             floor: str | None = pool.tiers[0].name
         else:
             choice = escalation.next_floor(policy, view, seen, usd(cap_nanos - spent_nanos))
-            floor = saved.task.get("tier_floor", choice) if saved is not None else choice
-        if floor is None or (saved is None and spent_nanos >= cap_nanos):
+            floor = saved.task.get("tier_floor", choice.floor) if saved is not None else choice.floor
+        if floor is None:
+            stop_reason = choice.stop_reason
+            break
+        if saved is None and spent_nanos >= cap_nanos:
+            stop_reason = "budget spent"
             break
         cap_usd = settings.budget_usd if not spent_nanos else usd(cap_nanos - spent_nanos)
         result, spent = run_attempt(task, pool, settings, run_id=run_id, number=number, cap_usd=cap_usd,
@@ -205,10 +211,11 @@ def run_task(task: SweTask, pool: Pool, settings: RunSettings, *, store: TraceSt
         spent_nanos += spent
         seen.append(as_attempt(result.attempts[0], result.patch))
         if result.attempts[0].verdict == "verified" or result.outcome == "error":
+            stop_reason = "verified" if result.attempts[0].verdict == "verified" else "error"
             break
     if settings.attempts > 1:
         escalation.learn(policy, view, seen)
-    task_result = combine(results, spent_nanos, settings.budget_usd)
+    task_result = combine(results, spent_nanos, settings.budget_usd, stop_reason if settings.attempts > 1 else None)
     if progress is not None:
         progress(StepUpdate(instance_id=task.instance_id, attempt=len(results), step=task_result.steps, tier=None,
                             spent_usd=task_result.spent_usd, done=True, outcome=task_result.outcome))
