@@ -7,7 +7,10 @@ command's argv, environment and working directory, its stdout and stderr on file
 /dev/null — and exits with main's exit code after the interpreter's exit handlers ran. Signals,
 exit codes, files left behind and output are the process's own. An environment that changes how
 the interpreter starts (PYTHONPATH and the like) gets a fresh interpreter instead. Tests that need
-the installed script itself (completion, a terminal, the README's commands) start it with subprocess.
+the installed script itself (completion, a terminal, the README's commands) or a fresh interpreter
+(what importing a module imports), or that read what a process leaves on disk when the interpreter
+shuts down (a forked process ends with os._exit after the exit handlers: no finalization closes
+its SQLite files), start it with subprocess. `run_python` forks a `python -c` script the same way.
 """
 
 from __future__ import annotations
@@ -48,8 +51,9 @@ def _exit_code(stop: SystemExit) -> int:
     return 1
 
 
-def _agentroute_process(args: list[str], env: dict[str, str], cwd: str | None, out: str, err: str) -> None:
-    """Body of the forked process: become `agentroute ARGS…` and exit as it would."""
+def _forked_process(code: str | None, args: list[str], env: dict[str, str], cwd: str | None, out: str, err: str) -> None:
+    """Body of the forked process: become `agentroute ARGS…` (or `python -c CODE ARGS…` when
+    `code` is given) and exit as it would."""
     os.environ.clear()
     os.environ.update(env)
     if cwd is not None:
@@ -60,21 +64,24 @@ def _agentroute_process(args: list[str], env: dict[str, str], cwd: str | None, o
         os.close(target)
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own stdout, closed at exit
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    sys.argv = ["agentroute", *args]
+    sys.argv = ["agentroute" if code is None else "-c", *args]
     try:
-        from agentroute.cli.app import main
+        if code is None:
+            from agentroute.cli.app import main
 
-        main()
-        code = 0
+            main()
+        else:
+            exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})  # noqa: S102 - the test's own script
+        exit_code = 0
     except SystemExit as stop:
-        code = _exit_code(stop)
+        exit_code = _exit_code(stop)
     except BaseException:  # noqa: BLE001 - an uncaught error ends the process as the interpreter would
         traceback.print_exc()
-        code = 1
+        exit_code = 1
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    os._exit(exit_code)
 
 
 def _environment(env: dict[str, str] | None, unset: tuple[str, ...]) -> dict[str, str]:
@@ -89,16 +96,17 @@ def _starts_a_new_interpreter(env: dict[str, str]) -> bool:
 
 
 class CliProcess:
-    """A running `agentroute ARGS…` (see start_cli): its pid, kill, wait and what it printed."""
+    """A running `agentroute ARGS…` or `python -c CODE ARGS…` (see start_cli): its pid, kill, wait
+    and what it printed."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None) -> None:
-        self.args = ["agentroute", *args]
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None, code: str | None = None) -> None:
+        self.args = ["agentroute", *args] if code is None else [sys.executable, "-c", code, *args]
         self._captured = tempfile.TemporaryDirectory()
         self._out, self._err = Path(self._captured.name) / "stdout", Path(self._captured.name) / "stderr"
         self._out.touch()
         self._err.touch()
-        self._process = _server().Process(target=_agentroute_process, args=(
-            list(args), env, None if cwd is None else str(cwd), str(self._out), str(self._err)))
+        self._process = _server().Process(target=_forked_process, args=(
+            code, list(args), env, None if cwd is None else str(cwd), str(self._out), str(self._err)))
         self._process.start()
         self.pid = self._process.pid
 
@@ -146,6 +154,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...
         return subprocess.run([sys.executable, "-m", "agentroute.cli.app", *args], capture_output=True, text=True,
                               env=full_env, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
     return CliProcess(list(args), full_env, cwd).result(timeout)
+
+
+def run_python(code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300,
+               check: bool = False) -> subprocess.CompletedProcess[str]:
+    """`python -c CODE ARGS…` in a process of its own, forked like run_cli's (CalledProcessError
+    on a non-zero exit when `check`)."""
+    done = CliProcess(list(args), {**os.environ, **(env or {})}, None, code=code).result(timeout)
+    if check:
+        done.check_returncode()
+    return done
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str, code: int = 2) -> None:

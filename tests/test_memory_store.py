@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cli import run_python
 from local_server import free_port, wait_until_up
 
 from agentroute.errors import AgentRouteError
@@ -122,7 +123,7 @@ def test_persists_and_reopens_in_another_process(hand_built: ExperienceMemory) -
         "m = ExperienceMemory(sys.argv[1]); e = m.evidence('', group='g', embedding=[1.0] + [0.0] * 511)\n"
         "print(m.count(), e.neighbours, e.per_model['A'].trials)"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(hand_built.path)], capture_output=True, text=True, check=True)
+    out = run_python(code, str(hand_built.path), check=True)
     assert out.stdout.split() == ["10", "5", "7.0"]
 
 
