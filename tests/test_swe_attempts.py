@@ -236,6 +236,7 @@ def test_the_router_never_routes_below_its_tier_floor_even_when_the_budget_is_sh
 # The fake's prompts are about 100 times shorter than a real agent's, so this pool prices each tier
 # at 100 times the test pool's prices: an attempt then costs what a real one does (high ≈ $0.4).
 PRICED_LIKE_REAL_ATTEMPTS = priced_pool_toml(100)
+BUDGET = 10  # room for a high attempt's worst-case reservation at these prices
 
 
 def gives_up(request: dict) -> Reply:
@@ -254,7 +255,7 @@ def test_the_policy_stops_on_its_own_once_the_evidence_says_no_tier_rescues_such
 
     def run(out: str) -> dict:
         result = run_cli("run", str(SUITE / SEMVER.instance_id), "--pool", str(pool), "--policy", "always:low",
-                         "--budget", "2", "--attempts", "3", "--verify", CHECK, "--out", str(tmp_path / out),
+                         "--budget", str(BUDGET), "--attempts", "3", "--verify", CHECK, "--out", str(tmp_path / out),
                          "--memory", str(memory), env=env)
         assert result.returncode == 0, result.stderr
         [row] = read_jsonl(tmp_path / out / "results.jsonl")
@@ -274,7 +275,7 @@ def test_the_policy_stops_on_its_own_once_the_evidence_says_no_tier_rescues_such
     assert warm["stop_reason"].startswith("policy: no further attempt has positive expected value (")
     assert "high: chance" in warm["stop_reason"]  # the estimates it decided on, for each stronger tier
     assert len(llm.requests) == calls_cold + 1
-    assert 0 < warm["spent_usd"] < cold["spent_usd"] <= 2 and warm["spent_usd"] < 2 - 0.43  # money was left for high
+    assert 0 < warm["spent_usd"] < cold["spent_usd"] <= BUDGET and warm["spent_usd"] < BUDGET - 0.43  # money was left for high
 
     # the stop is in the evidence too: the warm run's attempt was recorded for the next run
     remembered = [e for e in ExperienceMemory(memory, collection=COLLECTION).experiences() if e.run_id.endswith(f":{SEMVER.instance_id}")]

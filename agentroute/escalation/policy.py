@@ -68,7 +68,11 @@ class EscalationPolicy:
 
     def __init__(self, models: list[str], prices: dict[str, float], evidence: EvidenceSource, *,
                  settings: CascadeSettings | None = None, seed: int = 0, name: str | None = None,
-                 feedback: FeedbackMode = "resolved") -> None:
+                 feedback: FeedbackMode = "resolved", rising: bool = False) -> None:
+        """`rising`: `models` are in order of strength (weakest first) and a further attempt only
+        weighs the models above every model tried, in its choice and its lookahead (a tier floor
+        that only rises, as `agentroute run --attempts` drives it)."""
+        self.rank = {model: index for index, model in enumerate(models)} if rising else None
         self.models = sorted(models)
         self.prices = prices
         self.evidence = evidence
@@ -145,8 +149,17 @@ class EscalationPolicy:
             value += (1.0 - p) * max([0.0, *after])
         return value
 
+    def stronger(self, tried: set[str]) -> list[str]:
+        """The models a further attempt may use: untried ones, and with `rising` only those above
+        every model tried, weakest first."""
+        if self.rank is None:
+            return [model for model in self.models if model not in tried]
+        highest = max((self.rank[model] for model in tried), default=-1)
+        return sorted((model for model in self.rank if self.rank[model] > highest), key=self.rank.__getitem__)
+
     def _affordable(self, task: TaskView, tried: set[str], failed: tuple[str, ...], remaining_usd: float) -> list[str]:
-        return [m for m in self.models if m not in tried and self.estimate(task, m, failed)[1] <= remaining_usd]
+        allowed = set(self.stronger(tried))
+        return [m for m in self.models if m in allowed and self.estimate(task, m, failed)[1] <= remaining_usd]
 
     def _kept(self, attempts: list[Attempt]) -> float:
         """What the patch kept so far is worth: the best feedback, or in apply-only mode the prior

@@ -18,7 +18,7 @@ workers never interleave inside the policy.
 
 Two rules of the driver on top of the policy: the first attempt always runs (at the policy's
 floor, or with no floor when it declines), and each further attempt's floor is stronger than
-every floor before it. The policy itself (`FloorPolicy`) only weighs such attempts, its lookahead
+every floor before it. The policy itself (`EscalationPolicy(..., rising=True)`) only weighs such attempts, its lookahead
 included: were it to weigh a cheap retry the driver would then raise to a dear tier, a retry
 worth its small price would turn into an attempt that is not, and the policy would never stop.
 When it stops, `FloorChoice.stop_reason` says why, with its estimates (`stop_reason` in
@@ -30,7 +30,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from agentroute.escalation.evidence import EvidenceSource, GroupEvidence
 from agentroute.escalation.policy import CascadeSettings, EscalationPolicy
@@ -77,24 +77,6 @@ def past_tasks(memory: ExperienceMemory) -> list[tuple[str, list[Attempt]]]:
             for records in runs.values()]
 
 
-class FloorPolicy(EscalationPolicy):
-    """EscalationPolicy over the pool's ordered tiers: after the first attempt it only weighs tiers
-    stronger than every tier tried (the driver's second rule), in its choice and its lookahead."""
-
-    def __init__(self, tiers: list[str], prices: dict[str, float], evidence: EvidenceSource, **options: Any) -> None:
-        super().__init__(tiers, prices, evidence, **options)
-        self.rank = {tier: index for index, tier in enumerate(tiers)}
-
-    def stronger(self, tried: set[str]) -> list[str]:
-        """The tiers above every tier in `tried`, cheapest first."""
-        highest = max((self.rank[tier] for tier in tried), default=-1)
-        return sorted((tier for tier in self.rank if self.rank[tier] > highest), key=self.rank.__getitem__)
-
-    def _affordable(self, task: TaskView, tried: set[str], failed: tuple[str, ...], remaining_usd: float) -> list[str]:
-        allowed = set(self.stronger(tried))
-        return [tier for tier in super()._affordable(task, tried, failed, remaining_usd) if tier in allowed]
-
-
 class FloorChoice(NamedTuple):
     """The next attempt's tier floor, or None and why the task stops there."""
 
@@ -126,12 +108,12 @@ class Escalation:
             escalation.evidence.failures.record(group, attempts, outcomes, [outcome < accept for outcome in outcomes])
         return escalation
 
-    def policy_for(self, task: SweTask) -> FloorPolicy:
+    def policy_for(self, task: SweTask) -> EscalationPolicy:
         """A fresh policy for one task, seeded by its id (a re-run draws the same)."""
-        return FloorPolicy([tier.name for tier in self.pool.tiers], self.prices, self.evidence, settings=self.settings,
-                           seed=zlib.crc32(task.instance_id.encode()), name=POLICY_NAME)
+        return EscalationPolicy([tier.name for tier in self.pool.tiers], self.prices, self.evidence, settings=self.settings,
+                                seed=zlib.crc32(task.instance_id.encode()), name=POLICY_NAME, rising=True)
 
-    def next_floor(self, policy: FloorPolicy, view: TaskView, attempts: list[Attempt], remaining_usd: float) -> FloorChoice:
+    def next_floor(self, policy: EscalationPolicy, view: TaskView, attempts: list[Attempt], remaining_usd: float) -> FloorChoice:
         """The floor of the next attempt, or why the task stops (see the module's two rules)."""
         with self._lock:
             choice = policy.next_model(view, attempts, remaining_usd)
@@ -139,14 +121,14 @@ class Escalation:
                 return FloorChoice(choice or self.pool.tiers[0].name)
             return FloorChoice(None, self._why_stopped(policy, view, attempts, remaining_usd))
 
-    def _why_stopped(self, policy: FloorPolicy, view: TaskView, attempts: list[Attempt], remaining_usd: float) -> str:
+    def _why_stopped(self, policy: EscalationPolicy, view: TaskView, attempts: list[Attempt], remaining_usd: float) -> str:
         """Why the policy declined another attempt after a failure: no stronger tier, its attempt
         limit, or the estimates (chance, expected cost) of the stronger tiers, none affordable or
         none worth it."""
         tried = {attempt.model for attempt in attempts}
         stronger = policy.stronger(tried)
         if not stronger:
-            return f"no tier above {max(tried, key=policy.rank.__getitem__)} left to try"
+            return f"no tier above {max(tried, key=[tier.name for tier in self.pool.tiers].index)} left to try"
         if len(attempts) >= self.settings.max_attempts:
             return f"policy: its limit of {self.settings.max_attempts} attempts"
         failed = tuple(attempt.model for attempt in attempts if attempt.feedback < self.settings.accept)
@@ -156,7 +138,7 @@ class Escalation:
             return f"policy: no stronger tier's expected cost fits the ${remaining_usd:.4f} left ({shown})"
         return f"policy: no further attempt has positive expected value ({shown})"
 
-    def learn(self, policy: FloorPolicy, view: TaskView, attempts: list[Attempt]) -> None:
+    def learn(self, policy: EscalationPolicy, view: TaskView, attempts: list[Attempt]) -> None:
         """The task is over: the policy records its attempts in the evidence."""
         if attempts:
             with self._lock:
