@@ -73,3 +73,11 @@ def test_replay_bad_arguments_and_data_are_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and text in lines[0], result.stderr
+
+
+def test_the_table_wraps_instead_of_cutting_numbers_at_80_columns(tmp_path: Path) -> None:
+    result = run_cli("bench", "replay", "--suite", "swe", "--mode", "resolved", "--orders", "2", env={"COLUMNS": "80"},
+                     cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout and max(map(len, result.stdout.splitlines())) <= 80
+    assert "cascade-k1" in result.stdout and "[72.32–72.32]" in result.stdout  # a range wrapped under its mean

@@ -37,9 +37,10 @@ def results_table(results: list[PolicyResult], suite: str, mode: str) -> Table:
     budget = next((r.budget_usd for r in rows if r.budget_usd is not None), None)
     table = Table(title=f"{suite} · {mode} feedback · ${budget:g} per task · mean of {orders} orders [min–max]",
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column("policy", no_wrap=True)
+    # On a narrow terminal a cell wraps (a range under its mean, a name on two lines); never cut.
+    table.add_column("policy", overflow="fold")
     for column in ("resolved %" if suite == "swe" else "score", "$", "regret", "$ lost", "tries"):
-        table.add_column(column, justify="right", no_wrap=True)
+        table.add_column(column, justify="right", overflow="fold")
     for r in rows:
         table.add_row(r.policy, _spread(r.mean_score_pct, r.range_score_pct, 2), _spread(r.mean_total_usd, r.range_total_usd, 2),
                       _spread(r.mean_regret, r.range_regret, 1), f"{r.mean_unsolvable_usd:.2f}", f"{r.mean_attempts_per_task:.2f}")
@@ -53,7 +54,8 @@ def split_table(results: list[HeldOutResult], suite: str, mode: str) -> Table:
     table = Table(title=f"{suite} · {mode} feedback · leave one group out (fit on the rest) · regret on the held group",
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in ("held group", "tasks", "policy", "regret [min–max]", "best single on the rest", "its regret", "≤ it in every order"):
-        table.add_column(column, justify="left" if column in ("held group", "policy", "best single on the rest") else "right", no_wrap=True)
+        table.add_column(column, justify="left" if column in ("held group", "policy", "best single on the rest") else "right",
+                         overflow="fold")
     for r in rows:
         table.add_row(r.group, str(r.tasks), r.policy, _spread(r.mean_regret, (min(r.regrets), max(r.regrets)), 2),
                       r.reference_model, f"{r.reference_regret:.2f}", "yes" if r.wins_every_order else "no")
