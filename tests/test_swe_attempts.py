@@ -253,11 +253,14 @@ def test_the_policy_stops_on_its_own_once_the_evidence_says_no_tier_rescues_such
     pool.write_text(PRICED_LIKE_REAL_ATTEMPTS.format(base_url=llm.base_url))
     memory, env = tmp_path / "memory", {"AGENTROUTE_HOME": str(tmp_path / "home")}
 
+    printed: list[str] = []
+
     def run(out: str) -> dict:
         result = run_cli("run", str(SUITE / SEMVER.instance_id), "--pool", str(pool), "--policy", "always:low",
                          "--budget", str(BUDGET), "--attempts", "3", "--verify", CHECK, "--out", str(tmp_path / out),
                          "--memory", str(memory), env=env)
         assert result.returncode == 0, result.stderr
+        printed.append(result.stdout)
         [row] = read_jsonl(tmp_path / out / "results.jsonl")
         return row
 
@@ -270,9 +273,11 @@ def test_the_policy_stops_on_its_own_once_the_evidence_says_no_tier_rescues_such
 
     seed_memory(memory, cost={"low": 0.02, "mid": 0.09, "high": 0.43}, success={"low": 0.0, "mid": 0.0, "high": 0.0}, tasks=5)
     warm = run("warm")
+    warm_output = printed[-1]  # the summary says why the attempts stopped
     [only] = warm["attempts"]
     assert only["verdict"] == "unverified" and only["reason"] == "empty patch" and only["tier_floor"] != "high"
     assert warm["stop_reason"].startswith("policy: no further attempt has positive expected value (")
+    assert "attempts stopped: policy: no further attempt has positive expected value" in " ".join(warm_output.split())
     assert "high: chance" in warm["stop_reason"]  # the estimates it decided on, for each stronger tier
     assert len(llm.requests) == calls_cold + 1
     assert 0 < warm["spent_usd"] < cold["spent_usd"] <= BUDGET and warm["spent_usd"] < BUDGET - 0.43  # money was left for high

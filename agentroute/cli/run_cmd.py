@@ -42,7 +42,8 @@ def _attempts(result: TaskResult) -> str:
 
 
 def _why(result: TaskResult) -> str:
-    """Why a task did not resolve, in a few words (the full text is in results.jsonl)."""
+    """Why a task did not resolve (and, with --attempts, why no further attempt ran), in a few
+    words; the full text is in results.jsonl."""
     import textwrap
 
     evaluation = result.evaluation or {}
@@ -56,8 +57,10 @@ def _why(result: TaskResult) -> str:
     elif result.outcome == "step_limit":
         why = f"stopped after {result.steps} steps (--max-steps)"
     else:
-        return ""
-    return textwrap.shorten(why, 160, placeholder=" …")
+        why = ""
+    if result.stop_reason and result.stop_reason != "verified":
+        why = f"{why}; attempts stopped: {result.stop_reason}" if why else f"attempts stopped: {result.stop_reason}"
+    return textwrap.shorten(why, 200, placeholder=" …")
 
 
 def _summary(results: list[TaskResult], tier_order: list[str], budget: float, *, attempts: bool) -> None:
