@@ -128,7 +128,7 @@ class Escalation:
         tried = {attempt.model for attempt in attempts}
         stronger = policy.stronger(tried)
         if not stronger:
-            return f"no tier above {max(tried, key=[tier.name for tier in self.pool.tiers].index)} left to try"
+            return f"no tier above {max(tried, key=lambda tier: self.pool.tier_named(tier).index)} left to try"
         if len(attempts) >= self.settings.max_attempts:
             return f"policy: its limit of {self.settings.max_attempts} attempts"
         failed = tuple(attempt.model for attempt in attempts if attempt.feedback < self.settings.accept)
