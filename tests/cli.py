@@ -16,20 +16,26 @@ its SQLite files), start it with subprocess. `run_python` forks a `python -c` sc
 from __future__ import annotations
 
 import atexit
+import json
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
+from multiprocessing import reduction
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
+from typing import Any
 
-# Imported once by the server: third-party libraries only. agentroute's own modules are imported by
-# each command's process, so what they read when imported (the terminal's width for rich's
-# console, for one) is that process's.
+# Imported once by the server: third-party libraries, and the step policy's model fitted on the
+# shipped seed (preloaded_policy.py). agentroute's other modules are imported by each command's
+# process, so what they read when imported (the terminal's width for rich's console, for one) is
+# that process's.
 PRELOADED = ("litellm", "chromadb", "langgraph.graph", "langchain_core.messages", "sklearn.linear_model", "pydantic", "typer",
-             "rich.console")
+             "rich.console", "preloaded_policy")
 _context: ForkServerContext | None = None
 
 
@@ -51,17 +57,40 @@ def _exit_code(stop: SystemExit) -> int:
     return 1
 
 
-def _forked_process(code: str | None, args: list[str], env: dict[str, str], cwd: str | None, out: str, err: str) -> None:
+class Inherited:
+    """A file descriptor of this process handed to a forked process: multiprocessing sends a
+    duplicate along with the process (SCM_RIGHTS) and the process opens it as this."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _received, (reduction.DupFd(self.fd),)
+
+
+def _received(duplicate: Any) -> Inherited:
+    return Inherited(duplicate.detach())
+
+
+Stream = str | Inherited  # a file the process's stream goes to (by path), or one handed over
+
+
+def _forked_process(code: str | None, args: list[str], env: dict[str, str], cwd: str | None,
+                    streams: tuple[Stream | None, Stream, Stream]) -> None:
     """Body of the forked process: become `agentroute ARGS…` (or `python -c CODE ARGS…` when
-    `code` is given) and exit as it would."""
+    `code` is given) with `streams` as its stdin (None: /dev/null), stdout and stderr, and exit as
+    it would."""
     os.environ.clear()
     os.environ.update(env)
     if cwd is not None:
         os.chdir(cwd)
-    for fd, path in ((1, out), (2, err)):
-        target = os.open(path, os.O_WRONLY)
-        os.dup2(target, fd)
-        os.close(target)
+    for fd, stream in enumerate(streams):
+        if stream is not None:
+            target = stream.fd if isinstance(stream, Inherited) else os.open(stream, os.O_WRONLY)
+            os.dup2(target, fd)
+            os.close(target)
+    if streams[0] is not None:
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own stdin, closed at exit
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own stdout, closed at exit
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
     sys.argv = ["agentroute" if code is None else "-c", *args]
@@ -106,7 +135,7 @@ class CliProcess:
         self._out.touch()
         self._err.touch()
         self._process = _server().Process(target=_forked_process, args=(
-            code, list(args), env, None if cwd is None else str(cwd), str(self._out), str(self._err)))
+            code, list(args), env, None if cwd is None else str(cwd), (None, str(self._out), str(self._err))))
         self._process.start()
         self.pid = self._process.pid
 
@@ -171,3 +200,72 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str, c
     assert result.returncode == code, (result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and text in lines[0], result.stderr
+
+
+_LAUNCHER_SCRIPT = '''#!{python} -IS
+"""`agentroute` for the tests (tests/cli.py, Launcher): the command runs in a process forked from
+the test's fork server with this process's stdin, stdout, stderr, directory and environment."""
+import json, os, socket, sys
+with socket.socket(socket.AF_UNIX) as launcher:
+    launcher.connect({socket_path!r})
+    socket.send_fds(launcher, [b"!"], [0, 1, 2])
+    launcher.sendall(json.dumps({{"args": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}}).encode())
+    launcher.shutdown(socket.SHUT_WR)
+    answer = launcher.makefile("rb").read().decode()
+if answer == "exec":  # an environment the interpreter reads at start: the installed script itself
+    os.execv({script!r}, [{script!r}, *sys.argv[1:]])
+sys.exit(int(answer or 1))
+'''
+
+
+class Launcher:
+    """An `agentroute` executable (in the `bin` directory, to put first on PATH) that runs each
+    command as run_cli does — forked from this test process's fork server — with the caller's
+    stdin, stdout, stderr (handed over, not copied), directory and environment, and exits with the
+    command's exit code (128 + the signal, if one ended it). Shell scripts that call `agentroute`
+    (the docs' examples) run through it; an environment that changes how the interpreter starts
+    runs the installed script instead."""
+
+    def __init__(self) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="agentroute-launcher-")  # short: a socket path has 108 bytes
+        self.bin = Path(self._scratch.name) / "bin"
+        self.bin.mkdir()
+        socket_path = str(Path(self._scratch.name) / "socket")
+        self._listener = socket.socket(socket.AF_UNIX)
+        self._listener.bind(socket_path)
+        self._listener.listen()
+        script = self.bin / "agentroute"
+        script.write_text(_LAUNCHER_SCRIPT.format(python=sys.executable, socket_path=socket_path,
+                                                  script=str(Path(sys.executable).parent / "agentroute")))
+        script.chmod(0o755)
+        threading.Thread(target=self._serve, name="agentroute-launcher", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._run, args=(connection,), daemon=True).start()
+
+    def _run(self, connection: socket.socket) -> None:
+        with connection:
+            _, fds, _, _ = socket.recv_fds(connection, 1, 3)
+            try:
+                request = json.loads(connection.makefile("rb").read())
+                if _starts_a_new_interpreter(request["env"]):
+                    connection.sendall(b"exec")
+                    return
+                process = _server().Process(target=_forked_process, args=(
+                    None, request["args"], request["env"], request["cwd"], tuple(Inherited(fd) for fd in fds)))
+                process.start()
+            finally:
+                for fd in fds:  # the process has its own duplicates
+                    os.close(fd)
+            process.join()
+            code = process.exitcode or 0
+            connection.sendall(str(code if code >= 0 else 128 - code).encode())
+
+    def close(self) -> None:
+        self._listener.close()
+        self._scratch.cleanup()

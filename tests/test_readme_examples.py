@@ -2,7 +2,9 @@
 
 Each document's blocks run in order, in a scratch copy of the checkout (symlinks to the repository's
 files; fresh `.agentroute/` and `memory/`), as the reader runs them: `python` blocks with this
-interpreter, `bash` blocks with `bash -e`, `agentroute` first on PATH. The model is the scripted
+interpreter, `bash` blocks with `bash -e`, with an `agentroute` first on PATH that runs each command
+forked from the test's fork server (tests/cli.py, Launcher: the imports are paid once, the command
+is the installed script's `main`). The model is the scripted
 OpenAI-compatible server (tests/fakellm.py): `$AGENTROUTE_POOL` points the pool used when none is
 given at it, and so does `my-pool.toml`, the name the docs use for a reader's own pool file. It
 solves the local SWE suite's tasks (tests/scripted_solver.py) and answers anything else with a
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli import Launcher
 from conftest import POOL_TOML
 from doc_examples import CONFIG, LANGUAGES, ROOT, Block, blocks, documents
 from fakellm import FakeLLM, Reply
@@ -53,6 +56,13 @@ def llm() -> Iterator[FakeLLM]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def launcher() -> Iterator[Launcher]:
+    launcher = Launcher()
+    yield launcher
+    launcher.close()
+
+
 def scratch_checkout(where: Path, base_url: str) -> Path:
     """A directory that looks like a fresh clone: the repository's files, no run state."""
     where.mkdir()
@@ -64,9 +74,9 @@ def scratch_checkout(where: Path, base_url: str) -> Path:
     return where
 
 
-def reader_env(checkout: Path) -> dict[str, str]:
+def reader_env(checkout: Path, launcher: Launcher) -> dict[str, str]:
     env = {**os.environ, "COLUMNS": "200", "AGENTROUTE_POOL": str(checkout / SCRIPTED_POOL),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "PATH": os.pathsep.join([str(launcher.bin), str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     for name in ("AGENTROUTE_HOME", "AGENTROUTE_MEMORY", "AGENTROUTE_MEMORY_URL", *KEYS):
         env.pop(name, None)
     return env
@@ -107,9 +117,9 @@ def test_every_block_names_its_language_and_every_skip_says_why() -> None:
 
 
 @pytest.mark.parametrize("doc", [str(path.relative_to(ROOT)) for path in documents()])
-def test_the_examples_of_a_document_run_as_written(doc: str, llm: FakeLLM, tmp_path: Path) -> None:
+def test_the_examples_of_a_document_run_as_written(doc: str, llm: FakeLLM, launcher: Launcher, tmp_path: Path) -> None:
     checkout = scratch_checkout(tmp_path / "clone", llm.base_url)
-    env = reader_env(checkout)
+    env = reader_env(checkout, launcher)
     skipped = []
     calls_before = len(llm.requests)
     ran_python = False

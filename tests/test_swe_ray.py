@@ -10,13 +10,11 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from cli import run_cli
+from cli import run_cli, start_cli
 from fakellm import FakeLLM, Reply
 from scripted_solver import ScriptedSolver
 from test_swe_agent import SEMVER, SUITE, TASKS, pool_file, read_jsonl
@@ -89,20 +87,17 @@ def test_a_killed_worker_is_replaced_and_the_task_resumes_with_its_spend(tmp_pat
     home, out = tmp_path / "home", tmp_path / "out"
     args = ["run", str(small_suite(tmp_path, (SEMVER.instance_id,))), "--budget", "0.5",
             "--pool", str(pool_file(tmp_path, llm)), "--out", str(out), "--no-memory", "--ray", "local"]
-    env = {**os.environ, "AGENTROUTE_HOME": str(home), "COLUMNS": "200", **RAY_ENV}
-    driver = subprocess.Popen([sys.executable, "-m", "agentroute.cli.app", *args], env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    driver = start_cli(*args, env={"AGENTROUTE_HOME": str(home), **RAY_ENV})
     try:
         assert reached.wait(300), "the task never reached its fourth call"
         [worker] = ray_task_processes(home)
         os.kill(worker, signal.SIGKILL)  # mid-call: the fourth call is held by the server
         release.set()
-        stdout, stderr = driver.communicate(timeout=300)
+        done = driver.result(timeout=300)
     finally:
         release.set()
-        if driver.poll() is None:
-            driver.kill()
-    assert driver.returncode == 0, stderr
+        driver.kill()  # if the test failed before the run ended
+    assert done.returncode == 0, done.stderr
     [row] = read_jsonl(out / "results.jsonl")
     assert row["outcome"] == "resolved" and row["steps"] == 5
     resumed_first = next(request for index, request in enumerate(llm.requests) if index > 3)

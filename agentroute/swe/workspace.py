@@ -35,6 +35,14 @@ from agentroute.swe.sandbox import Layer, Requested, confined, resolve_layer, sa
 EDIT_SCRIPT = Path(__file__).with_name("edit_file.py")
 _GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
 _IGNORED = ("__pycache__/", "*.pyc", ".pytest_cache/")
+# the task base: a repository (unless the copy is one), the ignored patterns (stdin), a commit, the tag
+_BASE_SCRIPT = """set -e
+[ -e .git ] || git init -q
+mkdir -p .git/info && cat >> .git/info/exclude
+git "$@" add -A
+git "$@" commit -q --allow-empty --no-verify -m "agentroute: task base"
+git "$@" tag -f agentroute-base
+"""
 GIT_TIMEOUT = 600.0  # agentroute's own git calls: a hook or filter planted in .git cannot hang a task forever
 _PATCHED_FILE = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.MULTILINE)
 
@@ -160,16 +168,15 @@ class Workspace:
 
     def _commit_base(self, base_commit: str | None) -> None:
         """Make the copy a git repository whose `agentroute-base` tag is the task's starting state."""
-        if not (self.repo / ".git").exists():
-            self._git("init", "-q")
-        elif base_commit:
+        if base_commit and (self.repo / ".git").exists():
             self._git("checkout", "-q", "-f", base_commit)
             self._git("clean", "-q", "-fdx")
-        # written confined: the task's repository may hold symlinks in .git
-        self._execute(["sh", "-c", "mkdir -p .git/info && cat >> .git/info/exclude"], stdin="\n".join(_IGNORED) + "\n")
-        self._git("add", "-A")
-        self._git("commit", "-q", "--allow-empty", "--no-verify", "-m", "agentroute: task base")
-        self._git("tag", "-f", "agentroute-base")
+        # one confined script (each confined command starts a sandbox); confined because the task's
+        # repository may hold symlinks in .git
+        result = self._execute(["sh", "-c", _BASE_SCRIPT, "sh", *_GIT_IDENTITY], stdin="\n".join(_IGNORED) + "\n")
+        if result.returncode != 0:
+            raise AgentRouteError(f"git could not record the task base in {self.repo}: "
+                                  f"{(result.stderr or result.stdout).strip()[:300]}")
 
     def run(self, command: str, *, timeout: float | None = None, output_limit: int | None = None) -> CommandResult:
         """Run a shell command in the repository, sandboxed; never raises for the command's failure.
