@@ -4,6 +4,7 @@ wrapped agent under `supervise`, all against the fake OpenAI-compatible server."
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ def test_killed_run_resumes_from_its_sqlite_checkpoint_with_spend_intact(llm: Fa
     child = run_child(llm, tmp_path, door, "first")
     child.wait_for_line("TOOL 2", timeout=240)  # generous: a loaded machine is slow to start the fork server
     child.kill()  # SIGKILL: no cleanup of any kind
-    child.wait()
+    assert child.wait() == -signal.SIGKILL
     assert len(llm.requests) == 2  # two model calls happened before the kill
     spent_before = TraceStore(tmp_path / "runs.sqlite").spent_nanos(f"job-{door}")
     assert spent_before > 0

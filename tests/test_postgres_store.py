@@ -141,7 +141,7 @@ def test_killed_task_resumes_from_another_home_with_its_exact_spend(llm: FakeLLM
     first.wait_for_line("TOOL 2", timeout=240)  # generous: a loaded machine is slow to start the fork server
     first.kill()  # SIGKILL: no cleanup of any kind
     killed = first.result(timeout=60)
-    assert len(llm.requests) == 2, killed.stderr[-2000:]
+    assert killed.returncode == -signal.SIGKILL and len(llm.requests) == 2, killed.stderr[-2000:]
 
     resumed = _child(llm, tmp_path / "machine-b", run_id, "resume", postgres_url).result(timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
