@@ -6,11 +6,15 @@ then does what the installed `agentroute` script does — `agentroute.cli.app:ma
 command's argv, environment and working directory, its stdout and stderr on files, stdin on
 /dev/null — and exits with main's exit code after the interpreter's exit handlers ran. Signals,
 exit codes, files left behind and output are the process's own. An environment that changes how
-the interpreter starts (PYTHONPATH and the like) gets a fresh interpreter instead. Tests that need
-the installed script itself (completion, a terminal, the README's commands) or a fresh interpreter
-(what importing a module imports), or that read what a process leaves on disk when the interpreter
-shuts down (a forked process ends with os._exit after the exit handlers: no finalization closes
-its SQLite files), start it with subprocess. `run_python` forks a `python -c` script the same way.
+the interpreter starts (PYTHONPATH and the like) gets a fresh interpreter instead. `run_python` and
+`start_python` fork a `python -c` script the same way, and `start_script` a `python FILE` script
+(the kill-and-resume tests' tests/resumable_agent.py, the concurrent writers of
+test_memory_concurrency.py, the docs' Python examples). `Launcher` is an `agentroute` executable
+for shell scripts (the docs' shell examples) that forks the command the same way, with the
+script's own stdin, stdout and stderr. Tests that need the installed script itself (completion, a terminal,
+the README's commands) or a fresh interpreter (what importing a module imports), or that read what
+a process leaves on disk when the interpreter shuts down (a forked process ends with os._exit
+after the exit handlers: no finalization closes its SQLite files), start it with subprocess.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ import atexit
 import json
 import multiprocessing
 import os
+import runpy
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from multiprocessing import reduction
 from multiprocessing.context import ForkServerContext
@@ -75,11 +82,25 @@ def _received(duplicate: Any) -> Inherited:
 Stream = str | Inherited  # a file the process's stream goes to (by path), or one handed over
 
 
-def _forked_process(code: str | None, args: list[str], env: dict[str, str], cwd: str | None,
+def _run_main(code: str | None, script: str | None) -> None:
+    """Run the process's program: `agentroute`, `python -c CODE` or `python SCRIPT`."""
+    if script is not None:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # what `python SCRIPT` puts first
+        runpy.run_path(script, run_name="__main__")
+    elif code is not None:
+        exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})  # noqa: S102 - the test's own script
+    else:
+        from agentroute.cli.app import main
+
+        main()
+
+
+def _forked_process(code: str | None, script: str | None, args: list[str], env: dict[str, str], cwd: str | None,
                     streams: tuple[Stream | None, Stream, Stream]) -> None:
     """Body of the forked process: become `agentroute ARGS…` (or `python -c CODE ARGS…` when
-    `code` is given) with `streams` as its stdin (None: /dev/null), stdout and stderr, and exit as
-    it would."""
+    `code` is given, `python SCRIPT ARGS…` when `script` is) with `streams` as its stdin (None:
+    /dev/null), stdout and stderr, and exit as it would."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, as from a terminal (the server ignores it)
     os.environ.clear()
     os.environ.update(env)
     if cwd is not None:
@@ -93,14 +114,9 @@ def _forked_process(code: str | None, args: list[str], env: dict[str, str], cwd:
         sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the process's own stdin, closed at exit
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - the process's own stdout, closed at exit
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    sys.argv = ["agentroute" if code is None else "-c", *args]
+    sys.argv = [script or ("agentroute" if code is None else "-c"), *args]
     try:
-        if code is None:
-            from agentroute.cli.app import main
-
-            main()
-        else:
-            exec(compile(code, "<string>", "exec"), {"__name__": "__main__"})  # noqa: S102 - the test's own script
+        _run_main(code, script)
         exit_code = 0
     except SystemExit as stop:
         exit_code = _exit_code(stop)
@@ -125,17 +141,22 @@ def _starts_a_new_interpreter(env: dict[str, str]) -> bool:
 
 
 class CliProcess:
-    """A running `agentroute ARGS…` or `python -c CODE ARGS…` (see start_cli): its pid, kill, wait
-    and what it printed."""
+    """A running `agentroute ARGS…`, `python -c CODE ARGS…` or `python SCRIPT ARGS…` (see
+    start_cli, start_python, start_script): its pid, kill, wait and what it printed."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None, code: str | None = None) -> None:
-        self.args = ["agentroute", *args] if code is None else [sys.executable, "-c", code, *args]
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None, code: str | None = None,
+                 script: Path | None = None) -> None:
+        if script is not None:
+            self.args = [sys.executable, str(script), *args]
+        else:
+            self.args = ["agentroute", *args] if code is None else [sys.executable, "-c", code, *args]
         self._captured = tempfile.TemporaryDirectory()
         self._out, self._err = Path(self._captured.name) / "stdout", Path(self._captured.name) / "stderr"
         self._out.touch()
         self._err.touch()
         self._process = _server().Process(target=_forked_process, args=(
-            code, list(args), env, None if cwd is None else str(cwd), (None, str(self._out), str(self._err))))
+            code, None if script is None else str(script), list(args), env, None if cwd is None else str(cwd),
+            (None, str(self._out), str(self._err))))
         self._process.start()
         self.pid = self._process.pid
 
@@ -158,6 +179,29 @@ class CliProcess:
             self.wait()
             raise subprocess.TimeoutExpired(self.args, timeout, *self._output()) from None
         return subprocess.CompletedProcess(self.args, code, *self._output())
+
+    def send_signal(self, signal_number: int) -> None:
+        os.kill(self.pid, signal_number)
+
+    def wait_for_line(self, prefix: str, timeout: float, *, stderr: bool = False) -> str:
+        """The first whole line of stdout (stderr if `stderr`) that starts with `prefix`, once
+        printed; AssertionError with the output if the process exits first or `timeout` passes
+        (then it is killed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            exited = self._process.exitcode is not None  # before reading: a line printed just before exit counts
+            out, err = self._output()
+            line = next((line for line in (err if stderr else out).split("\n")[:-1] if line.startswith(prefix)), None)
+            if line is not None:
+                return line
+            if exited or time.monotonic() > deadline:
+                if not exited:
+                    self.kill()
+                    self.wait()
+                why = f"exited with {self._process.exitcode}" if exited else f"printed none in {timeout} s"
+                raise AssertionError(f"{self.args[:2]} {why} before a line starting with {prefix!r}\n"
+                                     f"stdout:\n{out[-2000:]}\nstderr:\n{err[-2000:]}")
+            time.sleep(0.05)
 
     def _output(self) -> tuple[str, str]:
         return self._out.read_text(errors="replace"), self._err.read_text(errors="replace")
@@ -185,11 +229,29 @@ def run_cli(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...
     return CliProcess(list(args), full_env, cwd).result(timeout)
 
 
+def _python_environment(env: dict[str, str] | None) -> dict[str, str]:
+    full_env = {**os.environ, **(env or {})}
+    assert not _starts_a_new_interpreter(full_env), "use subprocess for an environment the interpreter reads at start"
+    return full_env
+
+
+def start_python(code: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliProcess:
+    """Start `python -c CODE ARGS…` in a process of its own, forked like start_cli's, with `env`
+    added to this environment; don't wait."""
+    return CliProcess(list(args), _python_environment(env), cwd, code=code)
+
+
+def start_script(script: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliProcess:
+    """Start `python SCRIPT ARGS…` (its directory first on sys.path, run as `__main__`) in a
+    process of its own, forked like start_cli's, with `env` added to this environment; don't wait."""
+    return CliProcess(list(args), _python_environment(env), cwd, script=script)
+
+
 def run_python(code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300,
                check: bool = False) -> subprocess.CompletedProcess[str]:
-    """`python -c CODE ARGS…` in a process of its own, forked like run_cli's (CalledProcessError
-    on a non-zero exit when `check`)."""
-    done = CliProcess(list(args), {**os.environ, **(env or {})}, None, code=code).result(timeout)
+    """`python -c CODE ARGS…` as start_python starts it, waited for (CalledProcessError on a
+    non-zero exit when `check`)."""
+    done = start_python(code, *args, env=env).result(timeout)
     if check:
         done.check_returncode()
     return done
@@ -257,7 +319,7 @@ class Launcher:
                     connection.sendall(b"exec")
                     return
                 process = _server().Process(target=_forked_process, args=(
-                    None, request["args"], request["env"], request["cwd"], tuple(Inherited(fd) for fd in fds)))
+                    None, None, request["args"], request["env"], request["cwd"], tuple(Inherited(fd) for fd in fds)))
                 process.start()
             finally:
                 for fd in fds:  # the process has its own duplicates

@@ -1,4 +1,4 @@
-"""A routed agent run in a child process by the kill-and-resume tests.
+"""A routed agent run in a child process by the kill-and-resume tests (forked by cli.start_script).
 
 usage: python resumable_agent.py BASE_URL HOME DOOR MODE [THREAD_ID]
   DOOR: supervised (RoutedChatModel agent inside `supervise`) or middleware (create_agent with

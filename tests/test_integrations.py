@@ -4,13 +4,12 @@ wrapped agent under `supervise`, all against the fake OpenAI-compatible server."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
+import signal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli import CliProcess, start_script
 from conftest import FAST
 from fakellm import FakeLLM, Reply
 from langchain.agents import create_agent
@@ -170,11 +169,8 @@ def test_supervised_plain_callable_gets_the_router(llm: FakeLLM, pool: Pool, tmp
     assert [(r["node"], r["tier_name"]) for r in state["trace"]] == [("summarise", "mid")]
 
 
-def run_child(llm: FakeLLM, home: Path, door: str, mode: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(TESTS / "resumable_agent.py"), llm.base_url, str(home), door, mode],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS,
-    )
+def run_child(llm: FakeLLM, home: Path, door: str, mode: str) -> CliProcess:
+    return start_script(TESTS / "resumable_agent.py", llm.base_url, str(home), door, mode, cwd=TESTS)
 
 
 @pytest.mark.parametrize("door", ["supervised", "middleware"])
@@ -183,21 +179,16 @@ def test_killed_run_resumes_from_its_sqlite_checkpoint_with_spend_intact(llm: Fa
         llm.enqueue(Reply(content=None, tool_calls=[{"name": "work", "arguments": {"n": n}}]))
     llm.enqueue(Reply(content="all three done"))
     child = run_child(llm, tmp_path, door, "first")
-    assert child.stdout is not None
-    deadline = time.time() + 240  # generous: a loaded machine takes long to import LangChain and litellm
-    for line in child.stdout:
-        if line.startswith("TOOL 2") or time.time() > deadline:
-            break
-    child.kill()
-    child.wait()
+    child.wait_for_line("TOOL 2", timeout=240)  # generous: a loaded machine is slow to start the fork server
+    child.kill()  # SIGKILL: no cleanup of any kind
+    assert child.wait() == -signal.SIGKILL
     assert len(llm.requests) == 2  # two model calls happened before the kill
     spent_before = TraceStore(tmp_path / "runs.sqlite").spent_nanos(f"job-{door}")
     assert spent_before > 0
 
-    resumed = run_child(llm, tmp_path, door, "resume")
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, err[-2000:]
-    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    resumed = run_child(llm, tmp_path, door, "resume").result(timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    result = json.loads(next(line for line in resumed.stdout.splitlines() if line.startswith("RESULT "))[7:])
     assert len(llm.requests) == 4  # resumed at the interrupted tool: no model call was repeated
     assert result["final"] == "all three done"
     assert result["tools_seen"] == 3

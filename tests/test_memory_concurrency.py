@@ -8,12 +8,10 @@ while the other is writing: the case that corrupts a store when a stale process 
 from __future__ import annotations
 
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 from pathlib import Path
+
+from cli import CliProcess, start_python
 
 from agentroute.memory.store import ExperienceMemory
 
@@ -44,9 +42,8 @@ def text(prefix: str, batch: int, i: int) -> str:
     return f"{prefix} batch {batch} item {i} word{batch * 7 + i} other{i * 13 + batch}"
 
 
-def writer(path: Path, prefix: str, batches: int, size: int, start: int = 0) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), prefix, str(batches), str(size), str(start)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def writer(path: Path, prefix: str, batches: int, size: int, start: int = 0) -> CliProcess:
+    return start_python(WRITER, str(path), prefix, str(batches), str(size), str(start))
 
 
 def exported(memory: ExperienceMemory, tmp_path: Path) -> dict[str, dict]:
@@ -67,8 +64,8 @@ def test_two_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
     store = tmp_path / "store"
     writers = [writer(store, prefix, 24, 50) for prefix in ("a", "b")]
     for process in writers:
-        _, errors = process.communicate(timeout=180)
-        assert process.returncode == 0, errors
+        done = process.result(timeout=180)
+        assert done.returncode == 0, done.stderr
     memory = ExperienceMemory(store)
     records = exported(memory, tmp_path)
     expected = {f"{prefix}-{batch}-{i}" for prefix in "ab" for batch in range(24) for i in range(50)}
@@ -87,11 +84,11 @@ def test_writer_killed_mid_series_keeps_every_acknowledged_record(tmp_path: Path
     next_batch = 0
     for kill_after in (rng.randrange(20, 40), rng.randrange(45, 70)):  # the second run crosses 1,000 records
         process = writer(store, "w", -1, 20, next_batch)
-        assert process.stdout is not None
-        for _ in range(kill_after):
-            acknowledged.append(int(process.stdout.readline()))
-        os.kill(process.pid, signal.SIGKILL)  # at once, most likely inside the next add
-        process.wait()
+        # batches print in order, so the first line starting with this number is that number
+        process.wait_for_line(str(next_batch + kill_after - 1), timeout=120)
+        process.kill()  # SIGKILL at once, most likely inside the next add
+        printed = process.result(timeout=60).stdout
+        acknowledged += [int(line) for line in printed.splitlines()]  # every batch printed before the kill
         memory = ExperienceMemory(store)
         records = exported(memory, tmp_path)
         missing = {f"w-{batch}-{i}" for batch in acknowledged for i in range(20)} - set(records)
@@ -106,12 +103,11 @@ def test_a_long_lived_reader_sees_other_processes_writes(tmp_path: Path) -> None
     reader = ExperienceMemory(store)
     assert reader.count() == 0
     process = writer(store, "x", 30, 40)  # 1,200 records: the writer persists its index to disk
-    _, errors = process.communicate(timeout=120)
-    assert process.returncode == 0, errors
+    done = process.result(timeout=120)
+    assert done.returncode == 0, done.stderr
     assert reader.count() == 1200
     assert_consistent(reader, [("x", batch, 39) for batch in range(0, 30, 3)])
     assert reader.evidence(text("x", 5, 5), group="x").group_trials == 1200
     assert reader.clear() == 1200
-    process = writer(store, "y", 1, 10)
-    process.communicate(timeout=60)
+    assert writer(store, "y", 1, 10).result(timeout=60).returncode == 0
     assert reader.count() == 10 and reader.stats().per_model == {"y-model": 10}

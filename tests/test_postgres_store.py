@@ -8,15 +8,13 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from cli import assert_one_line_error, run_cli
+from cli import CliProcess, assert_one_line_error, run_cli, start_script
 from conftest import POOL_TOML, make_pool
 from fakellm import FakeLLM, Reply
 from fakellm import _usage as server_usage
@@ -128,11 +126,9 @@ def test_trace_store_keeps_runs_and_records_in_postgres(postgres_url: str) -> No
     assert run_id in other.run_ids() and other.spent_nanos(run_id) == 300
 
 
-def _child(llm: FakeLLM, home: Path, run_id: str, mode: str, db: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(TESTS / "resumable_agent.py"), llm.base_url, str(home), "supervised", mode, run_id],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=TESTS, env={**os.environ, "AGENTROUTE_DB": db},
-    )
+def _child(llm: FakeLLM, home: Path, run_id: str, mode: str, db: str) -> CliProcess:
+    return start_script(TESTS / "resumable_agent.py", llm.base_url, str(home), "supervised", mode, run_id, cwd=TESTS,
+                        env={"AGENTROUTE_DB": db})
 
 
 def test_killed_task_resumes_from_another_home_with_its_exact_spend(llm: FakeLLM, tmp_path: Path, postgres_url: str) -> None:
@@ -142,19 +138,14 @@ def test_killed_task_resumes_from_another_home_with_its_exact_spend(llm: FakeLLM
         llm.enqueue(reply)
     run_id = f"job-{uuid.uuid4().hex[:8]}"
     first = _child(llm, tmp_path / "machine-a", run_id, "first", postgres_url)
-    assert first.stdout is not None
-    deadline = time.time() + 240  # generous: a loaded machine takes long to import LangChain and litellm
-    for line in first.stdout:
-        if line.startswith("TOOL 2") or time.time() > deadline:
-            break
+    first.wait_for_line("TOOL 2", timeout=240)  # generous: a loaded machine is slow to start the fork server
     first.kill()  # SIGKILL: no cleanup of any kind
-    first.wait()
-    assert len(llm.requests) == 2, first.stderr.read()[-2000:] if first.stderr else ""
+    killed = first.result(timeout=60)
+    assert killed.returncode == -signal.SIGKILL and len(llm.requests) == 2, killed.stderr[-2000:]
 
-    resumed = _child(llm, tmp_path / "machine-b", run_id, "resume", postgres_url)
-    out, err = resumed.communicate(timeout=300)
-    assert resumed.returncode == 0, err[-2000:]
-    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    resumed = _child(llm, tmp_path / "machine-b", run_id, "resume", postgres_url).result(timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    result = json.loads(next(line for line in resumed.stdout.splitlines() if line.startswith("RESULT "))[7:])
     assert len(llm.requests) == 4  # resumed from the Postgres checkpoint: no model call repeated
     assert result["final"] == "all three done" and result["tools_seen"] == 3 and result["steps"] == [0, 1, 2, 3]
     pool = make_pool(llm.base_url)

@@ -1,10 +1,10 @@
 """Every code example of README.md and docs/*.md runs as written (see doc_examples.py for the rules).
 
 Each document's blocks run in order, in a scratch copy of the checkout (symlinks to the repository's
-files; fresh `.agentroute/` and `memory/`), as the reader runs them: `python` blocks with this
-interpreter, `bash` blocks with `bash -e`, with an `agentroute` first on PATH that runs each command
-forked from the test's fork server (tests/cli.py, Launcher: the imports are paid once, the command
-is the installed script's `main`). The model is the scripted
+files; fresh `.agentroute/` and `memory/`), as the reader runs them: `python` blocks as
+`python FILE`, `bash` blocks with `bash -e`, with an `agentroute` first on PATH. Both run forked
+from the test's fork server (tests/cli.py: start_script, Launcher), so the heavy imports are paid
+once; the `agentroute` command is the installed script's `main`. The model is the scripted
 OpenAI-compatible server (tests/fakellm.py): `$AGENTROUTE_POOL` points the pool used when none is
 given at it, and so does `my-pool.toml`, the name the docs use for a reader's own pool file. It
 solves the local SWE suite's tasks (tests/scripted_solver.py) and answers anything else with a
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli import Launcher
+from cli import CliProcess, Launcher
 from conftest import POOL_TOML
 from doc_examples import CONFIG, LANGUAGES, ROOT, Block, blocks, documents
 from fakellm import FakeLLM, Reply
@@ -93,13 +93,12 @@ def run_block(block: Block, checkout: Path, env: dict[str, str]) -> None:
     if block.language == "python":
         file = checkout / f"example_{block.line}.py"
         file.write_text(block.code)
-        command = [sys.executable, str(file)]
+        done = CliProcess([], env, checkout, script=file).result(timeout=600)  # `python FILE`, forked
     elif block.language == "bash":
-        command = ["bash", "-e", "-o", "pipefail", "-c", block.code]
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.code], cwd=checkout, env=env,
+                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     else:
         return
-    done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True, timeout=600,
-                          stdin=subprocess.DEVNULL)
     reasons = [line for results in checkout.glob(".agentroute/swe/*/results.jsonl")
                for line in results.read_text().splitlines() if '"error":null' not in line]
     assert done.returncode == 0, f"{block.name} failed ({done.returncode}):\n{block.code}\n{done.stdout}\n{done.stderr}\n{reasons}"

@@ -10,17 +10,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import select
 import shutil
 import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from cli import assert_one_line_error, run_cli
+from cli import assert_one_line_error, run_cli, start_cli
 from conftest import FAST, POOL_TOML
 from fakellm import FakeLLM, Reply
 from gitrepo import checkout_of, commit_all
@@ -191,26 +187,8 @@ def test_two_workers_run_a_suite_and_a_rerun_skips_finished_tasks(tmp_path: Path
     assert_one_line_error(run_cli(*args[:-3], "--out", str(pool_file(tmp_path, llm)), "--no-memory", env=env), "is a file")
 
 
-# `agentroute …` as a terminal starts it: with Ctrl-C's default handler, even when this test process
-# was started in the background by a non-interactive shell (which ignores SIGINT, and a child
-# inherits that: Python then leaves SIGINT ignored and Ctrl-C does nothing)
-AS_FROM_A_TERMINAL = [sys.executable, "-c", "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                      "runpy.run_module('agentroute.cli.app', run_name='__main__')"]
-
-
-def read_until(stream, text: str, timeout: float) -> str:
-    """Lines of `stream` up to the first that contains `text` (AssertionError after timeout seconds)."""
-    seen, deadline = "", time.monotonic() + timeout
-    while text not in seen:
-        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
-        line = stream.readline() if ready else ""
-        assert line, f"no {text!r} within {timeout} s; read: {seen!r}"
-        seen += line
-    return seen
-
-
 def start_and_hold(tmp_path: Path, llm: FakeLLM, *, at_call: int):
-    """Start `agentroute run` on SEMVER in a child process and hold its call number `at_call` until
+    """Start `agentroute run` on SEMVER in a process of its own and hold its call number `at_call` until
     `release` is set: (process, release, args, home, out)."""
     solver = ScriptedSolver([SEMVER])
     reached, release = threading.Event(), threading.Event()
@@ -225,8 +203,7 @@ def start_and_hold(tmp_path: Path, llm: FakeLLM, *, at_call: int):
     home, out = tmp_path / "home", tmp_path / "out"
     args = ["run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
             "--out", str(out), "--no-memory"]
-    process = subprocess.Popen([*AS_FROM_A_TERMINAL, *args], env={**os.environ, "AGENTROUTE_HOME": str(home)},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = start_cli(*args, env={"AGENTROUTE_HOME": str(home)})
     assert reached.wait(300)
     return process, release, args, home, out
 
@@ -254,11 +231,10 @@ def test_a_killed_run_resumes_its_task_under_the_same_budget(tmp_path: Path, llm
 def test_ctrl_c_stops_before_the_next_call_and_the_same_command_continues(tmp_path: Path, llm: FakeLLM) -> None:
     first, release, args, home, out = start_and_hold(tmp_path, llm, at_call=2)
     first.send_signal(signal.SIGINT)
-    notice = read_until(first.stderr, "Ctrl-C: stopping", timeout=60)  # the running task was told to stop
+    first.wait_for_line("Ctrl-C: stopping", timeout=60, stderr=True)  # the running task was told to stop
     release.set()
-    _, rest = first.communicate(timeout=120)
-    stderr = notice + rest
-    assert first.returncode == 130 and "interrupted" in stderr
+    done = first.result(timeout=120)
+    assert done.returncode == 130 and "interrupted" in done.stderr
     assert len(llm.requests) == 2  # the call in flight finished; no new call was made
     assert not (out / "results.jsonl").exists()
 
