@@ -32,28 +32,34 @@ import tempfile
 import threading
 import time
 import traceback
-from multiprocessing import reduction
+from multiprocessing import forkserver, reduction
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
-# Imported once by the server: third-party libraries, and the step policy's model fitted on the
-# shipped seed (preloaded_policy.py). agentroute's other modules are imported by each command's
-# process, so what they read when imported (the terminal's width for rich's console, for one) is
-# that process's.
-PRELOADED = ("litellm", "chromadb", "langgraph.graph", "langchain_core.messages", "sklearn.linear_model", "pydantic", "typer",
-             "rich.console", "preloaded_policy")
 _context: ForkServerContext | None = None
 
 
 def _server() -> ForkServerContext:
-    """The fork server of this test process, started on first use with the libraries imported."""
+    """The fork server of this test process, started on first use with preloaded.py imported."""
     global _context
     if _context is None:
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # what `import agentroute` forces first
         os.environ.setdefault("TYPER_USE_RICH", "0")  # what agentroute.cli.app sets before importing typer
-        _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(list(PRELOADED))
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["preloaded"])
+        # The server imports its preload modules before it takes this process's sys.path (and
+        # ignores an ImportError): it starts with this directory on PYTHONPATH to find preloaded.py.
+        outer = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *([outer] if outer else [])])
+        try:
+            forkserver.ensure_running()
+        finally:
+            if outer is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = outer
+        _context = context
     return _context
 
 

@@ -1,0 +1,25 @@
+"""What the tests' fork server (tests/cli.py) imports and computes once, so that each process forked
+from it starts as a long-lived process would: the heavy libraries, what litellm imports on its first
+chat completion with tools (its MCP hand-off, the OpenAI client, httpcore: about 1.8 s of CPU in
+every process otherwise), and the step policy's model fitted on the shipped seed (`shipped_model`,
+cached per process: about 0.5 s). Third-party modules only, apart from the fitted model: agentroute's
+other modules are imported by each process, so what they read when imported (the terminal's width
+for rich's console, for one) is that process's."""
+
+import chromadb  # noqa: F401
+import httpcore  # noqa: F401
+import langchain_core.messages  # noqa: F401
+import langgraph.graph  # noqa: F401
+import litellm.llms.openai.openai  # noqa: F401
+import litellm.proxy.openai_files_endpoints.common_utils  # noqa: F401
+import litellm.responses.mcp.chat_completions_handler  # noqa: F401
+import litellm.responses.mcp.litellm_proxy_mcp_handler  # noqa: F401
+import openai.resources  # noqa: F401
+import pydantic  # noqa: F401
+import rich.console  # noqa: F401
+import sklearn.linear_model  # noqa: F401
+import typer  # noqa: F401
+
+from agentroute.policies.learned import shipped_model
+
+shipped_model()
