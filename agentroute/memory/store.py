@@ -65,6 +65,12 @@ BATCH = 5000
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")  # Chroma's rule; also a safe file name
 _STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError, httpx.TransportError)  # the last: a server gone
 
+# Cosine space; a search wide enough to be exact at the memory's sizes. With Chroma's defaults
+# (ef_search 100) which neighbours a query finds changed from run to run of the same replay (the
+# Chroma kNN row of `bench replay --seed 3` differed in 2 of 5 runs; 0 of 15 with these). A
+# collection keeps the configuration it was created with.
+HNSW_CONFIGURATION: dict = {"hnsw": {"space": "cosine", "ef_search": 2000, "ef_construction": 400}}
+
 
 class ExperienceMemory:
     """Experiences in Chroma: add, credit task outcomes, retrieve evidence by kNN, move as JSONL."""
@@ -303,7 +309,7 @@ class ExperienceMemory:
                 slot.chroma = slot.home.client.get_collection(slot.name, embedding_function=self.embedding_function)
             else:
                 slot.chroma = slot.home.client.get_or_create_collection(
-                    slot.name, embedding_function=self.embedding_function, configuration={"hnsw": {"space": "cosine"}},
+                    slot.name, embedding_function=self.embedding_function, configuration=HNSW_CONFIGURATION,
                 )
             slot.epoch = slot.home.epoch
         return slot.chroma
