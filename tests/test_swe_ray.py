@@ -1,7 +1,9 @@
 """`agentroute run --ray local`: the suite's tasks on a real local Ray cluster, against the fake server.
 
-Run these alone with `pytest -m ray`. Each test starts `agentroute run` in a child process, which
-starts its own local cluster (Ray's default: one worker slot per core) and stops it on exit.
+Run it alone with `pytest -m ray`. It starts `agentroute run` in a process of its own, which starts
+its own local cluster (Ray's default: one worker slot per core) and stops it on exit. One test
+covers both what a cluster must do (the same predictions as threads) and what it must survive (a
+killed worker): a cluster start costs about 15 s of CPU.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from agentroute.trace import TraceStore
 pytestmark = pytest.mark.ray
 
 RAY_ENV = {"RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+CALC = TASKS["local__calc-1"]
 
 
 def small_suite(tmp_path: Path, names: tuple[str, ...]) -> Path:
@@ -31,31 +35,6 @@ def small_suite(tmp_path: Path, names: tuple[str, ...]) -> Path:
     for name in names:
         shutil.copytree(SUITE / name, suite / name)
     return suite
-
-
-def test_a_suite_over_ray_gives_the_same_predictions_as_two_workers(tmp_path: Path, llm: FakeLLM) -> None:
-    names = ("local__calc-1", "local__romans-1")  # one per worker slot of the 2-core cluster
-    suite = small_suite(tmp_path, names)
-    llm.responder = ScriptedSolver([TASKS[name] for name in names])
-    common = ("run", str(suite), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)), "--no-memory")
-    env = {"AGENTROUTE_HOME": str(tmp_path / "home"), **RAY_ENV}
-
-    threads = run_cli(*common, "--workers", "2", "--out", str(tmp_path / "threads"), env=env)
-    assert threads.returncode == 0, threads.stderr
-    calls_with_threads = len(llm.requests)
-    on_ray = run_cli(*common, "--ray", "local", "--out", str(tmp_path / "ray"), env=env)
-    assert on_ray.returncode == 0, on_ray.stderr
-    assert "2 resolved" in on_ray.stdout
-
-    def predictions(out: str) -> dict[str, str]:
-        return {row["instance_id"]: row["model_patch"] for row in read_jsonl(tmp_path / out / "predictions.jsonl")}
-
-    assert predictions("ray") == predictions("threads") and set(predictions("ray")) == set(names)
-    assert all(patch for patch in predictions("ray").values())
-    assert len(llm.requests) == 2 * calls_with_threads  # the same steps, each made once
-    for name in names:  # every task's decision trace came back from its worker to the output directory
-        trace = read_jsonl(tmp_path / "ray" / "traces" / f"{name}.jsonl")
-        assert sum(record["kind"] == "model" for record in trace) == 5
 
 
 def ray_task_processes(home: Path) -> list[int]:
@@ -73,35 +52,73 @@ def ray_task_processes(home: Path) -> list[int]:
     return found
 
 
-def test_a_killed_worker_is_replaced_and_the_task_resumes_with_its_spend(tmp_path: Path, llm: FakeLLM) -> None:
-    solver = ScriptedSolver([SEMVER])
+def the_only_busy_worker(home: Path, seconds: float) -> int:
+    """The pid of the one worker still running a task of this test (the other task ends first)."""
+    deadline = time.monotonic() + seconds
+    while len(busy := ray_task_processes(home)) != 1:
+        assert time.monotonic() < deadline, f"busy Ray workers: {busy}"
+        time.sleep(0.1)
+    return busy[0]
+
+
+def steps_taken(request: dict) -> int:
+    return sum(message["role"] == "assistant" for message in request["messages"])
+
+
+def is_semver(request: dict) -> bool:
+    return SEMVER.problem_statement in next(m["content"] for m in request["messages"] if m["role"] == "user")
+
+
+def test_a_suite_over_ray_matches_two_workers_and_a_killed_worker_resumes_its_task(tmp_path: Path, llm: FakeLLM) -> None:
+    names = (CALC.instance_id, SEMVER.instance_id)  # one per worker slot of the 2-core cluster
+    suite = small_suite(tmp_path, names)
+    solver = ScriptedSolver([CALC, SEMVER])
+    llm.responder = solver
+    home = tmp_path / "home"
+    common = ("run", str(suite), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)), "--no-memory")
+    env = {"AGENTROUTE_HOME": str(home), **RAY_ENV}
+
+    threads = run_cli(*common, "--workers", "2", "--out", str(tmp_path / "threads"), env=env)
+    assert threads.returncode == 0, threads.stderr
+    calls_with_threads = len(llm.requests)
+
+    # Over Ray, semver's fourth call is held by the server while its worker is killed.
     reached, release = threading.Event(), threading.Event()
 
     def responder(request: dict) -> Reply:
-        if sum(m["role"] == "assistant" for m in request["messages"]) == 3 and not release.is_set():
+        if is_semver(request) and steps_taken(request) == 3 and not release.is_set():
             reached.set()
             release.wait(300)
         return solver(request)
 
     llm.responder = responder
-    home, out = tmp_path / "home", tmp_path / "out"
-    args = ["run", str(small_suite(tmp_path, (SEMVER.instance_id,))), "--budget", "0.5",
-            "--pool", str(pool_file(tmp_path, llm)), "--out", str(out), "--no-memory", "--ray", "local"]
-    driver = start_cli(*args, env={"AGENTROUTE_HOME": str(home), **RAY_ENV})
+    driver = start_cli(*common, "--ray", "local", "--out", str(tmp_path / "ray"), env=env)
     try:
-        assert reached.wait(300), "the task never reached its fourth call"
-        [worker] = ray_task_processes(home)
-        os.kill(worker, signal.SIGKILL)  # mid-call: the fourth call is held by the server
+        assert reached.wait(300), "semver never reached its fourth call"
+        os.kill(the_only_busy_worker(home, seconds=120), signal.SIGKILL)  # calc's task has ended by now
         release.set()
-        done = driver.result(timeout=300)
+        on_ray = driver.result(timeout=300)
     finally:
         release.set()
         driver.kill()  # if the test failed before the run ended
-    assert done.returncode == 0, done.stderr
-    [row] = read_jsonl(out / "results.jsonl")
-    assert row["outcome"] == "resolved" and row["steps"] == 5
-    resumed_first = next(request for index, request in enumerate(llm.requests) if index > 3)
-    assert sum(m["role"] == "assistant" for m in resumed_first["messages"]) == 3  # it continued the transcript
-    spent = TraceStore(home / "runs.sqlite").spent_nanos(row["run_id"])
-    assert spent > 0 and row["spent_usd"] == pytest.approx(spent / 1e9, abs=1e-9) and row["spent_usd"] <= 0.5
-    assert json.loads((out / "run.json").read_text())["batch"] in row["run_id"]
+    assert on_ray.returncode == 0, on_ray.stderr
+    assert "2 resolved" in on_ray.stdout
+
+    def predictions(out: str) -> dict[str, str]:
+        return {row["instance_id"]: row["model_patch"] for row in read_jsonl(tmp_path / out / "predictions.jsonl")}
+
+    assert predictions("ray") == predictions("threads") and set(predictions("ray")) == set(names)
+    assert all(patch for patch in predictions("ray").values())
+    # The same steps, each made once, but the call the killed worker was waiting for: Ray ran the
+    # task again on another worker, which continued its transcript (no new start) at that call.
+    ray_requests = llm.requests[calls_with_threads:]
+    assert len(ray_requests) == calls_with_threads + 1
+    assert [steps_taken(request) for request in ray_requests if is_semver(request)] == [0, 1, 2, 3, 3, 4]
+    calc_trace = read_jsonl(tmp_path / "ray" / "traces" / f"{CALC.instance_id}.jsonl")
+    assert sum(record["kind"] == "model" for record in calc_trace) == 5  # traces came back from the worker
+    rows = {row["instance_id"]: row for row in read_jsonl(tmp_path / "ray" / "results.jsonl")}
+    semver = rows[SEMVER.instance_id]
+    assert semver["outcome"] == "resolved" and semver["steps"] == 5
+    spent = TraceStore(home / "runs.sqlite").spent_nanos(semver["run_id"])
+    assert spent > 0 and semver["spent_usd"] == pytest.approx(spent / 1e9, abs=1e-9) and semver["spent_usd"] <= 0.5
+    assert json.loads((tmp_path / "ray" / "run.json").read_text())["batch"] in semver["run_id"]
