@@ -15,8 +15,8 @@ def agentroute(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_replay_writes_results_json_and_plot(tmp_path: Path) -> None:
     out, plot = tmp_path / "replay.json", tmp_path / "replay.png"
-    result = agentroute("bench", "replay", "--suite", "swe", "--orders", "2", "--json", str(out), "--plot", str(plot),
-                        "--memory", str(tmp_path / "memory"), cwd=tmp_path)
+    result = agentroute("bench", "replay", "--suite", "swe", "--mode", "resolved", "--orders", "2", "--json", str(out),
+                        "--plot", str(plot), "--memory", str(tmp_path / "memory"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "acrouter-released" in result.stdout and "agentroute" in result.stdout
     payload = json.loads(out.read_text())

@@ -4,7 +4,6 @@ behind the router: routed steps, the hard per-task budget, tool calls, auth and 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,28 +222,25 @@ def test_only_generation_parameters_reach_the_provider(base_url: str, llm: FakeL
 
 def test_the_serve_command_serves_and_its_tasks_show_in_runs_and_trace(llm: FakeLLM, tmp_path: Path) -> None:
     import re
-    import subprocess
-    import sys
+    import signal
 
-    from cli import assert_one_line_error, run_cli
+    from cli import assert_one_line_error, run_cli, start_cli
     from conftest import POOL_TOML
 
     (tmp_path / "pool.toml").write_text(POOL_TOML.format(base_url=llm.base_url))
     store = str(tmp_path / "runs.sqlite")
     assert_one_line_error(run_cli("serve", "--budget", "0"), "budget must be greater than 0")
     assert_one_line_error(run_cli("serve", "--budget", "0.5", "--max-budget", "0.1"), "--max-budget $0.1 is below --budget $0.5")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "agentroute.cli.app", "serve", "--port", "0", "--pool", str(tmp_path / "pool.toml"),
-         "--policy", "always:low", "--budget", "0.02", "--no-memory", "--store", store, "--api-key", "k3y-for-the-test"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
+    server = start_cli("serve", "--port", "0", "--pool", str(tmp_path / "pool.toml"), "--policy", "always:low",
+                       "--budget", "0.02", "--no-memory", "--store", store, "--api-key", "k3y-for-the-test")
     try:
-        line = server.stdout.readline()
+        line = server.wait_for_line("agentroute serve: ", timeout=120)
         url = re.search(r"http://127\.0\.0\.1:\d+/v1", line).group(0)
         client = openai.OpenAI(base_url=url, api_key="k3y-for-the-test")
         reply = client.chat.completions.create(model="x", messages=OPENING, extra_headers={"X-AgentRoute-Task": "from-cli"})
         assert reply.choices[0].message.content == "ok" and llm.requests[0]["model"] == "tiny"
     finally:
-        server.terminate()
+        server.send_signal(signal.SIGTERM)
         server.wait(30)
     listed = run_cli("runs", "--store", store)
     assert listed.returncode == 0 and "serve-from-cli" in listed.stdout and "always:low" in listed.stdout
