@@ -135,6 +135,14 @@ def _forked_process(code: str | None, script: str | None, args: list[str], env: 
     os._exit(exit_code)
 
 
+def _fork(code: str | None, script: str | None, args: list[str], env: dict[str, str], cwd: str | None,
+          streams: tuple[Stream | None, Stream, Stream]) -> multiprocessing.Process:
+    """Start _forked_process from the fork server."""
+    process = _server().Process(target=_forked_process, args=(code, script, args, env, cwd, streams))
+    process.start()
+    return process
+
+
 def _environment(env: dict[str, str] | None, unset: tuple[str, ...]) -> dict[str, str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     for name in ("AGENTROUTE_MEMORY_URL", *unset):
@@ -160,10 +168,8 @@ class CliProcess:
         self._out, self._err = Path(self._captured.name) / "stdout", Path(self._captured.name) / "stderr"
         self._out.touch()
         self._err.touch()
-        self._process = _server().Process(target=_forked_process, args=(
-            code, None if script is None else str(script), list(args), env, None if cwd is None else str(cwd),
-            (None, str(self._out), str(self._err))))
-        self._process.start()
+        self._process = _fork(code, None if script is None else str(script), list(args), env,
+                              None if cwd is None else str(cwd), (None, str(self._out), str(self._err)))
         self.pid = self._process.pid
 
     def kill(self) -> None:
@@ -324,9 +330,8 @@ class Launcher:
                 if _starts_a_new_interpreter(request["env"]):
                     connection.sendall(b"exec")
                     return
-                process = _server().Process(target=_forked_process, args=(
-                    None, None, request["args"], request["env"], request["cwd"], tuple(Inherited(fd) for fd in fds)))
-                process.start()
+                process = _fork(None, None, request["args"], request["env"], request["cwd"],
+                                tuple(Inherited(fd) for fd in fds))
             finally:
                 for fd in fds:  # the process has its own duplicates
                     os.close(fd)

@@ -52,15 +52,16 @@ def marker() -> Iterator[str]:
         os.kill(pid, signal.SIGKILL)
 
 
-def processes_with(word: str) -> list[int]:
-    """Host pids whose command line holds `word` (zombies have none)."""
+def processes_with(word: str, *, unless: str | None = None) -> list[int]:
+    """Host pids whose command line holds `word` (zombies have none), and not `unless`."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and word.encode() in (entry / "cmdline").read_bytes():
-                pids.append(int(entry.name))
+            cmdline = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
         except OSError:
             continue
+        if word.encode() in cmdline and (unless is None or unless.encode() not in cmdline):
+            pids.append(int(entry.name))
     return pids
 
 
@@ -210,24 +211,12 @@ def run_in_child_agentroute(workspace: Workspace, command: str, **env: str) -> s
                             env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
 
 
-def sandboxed_processes_with(word: str) -> list[int]:
-    """processes_with(word) but copies of the agentroute process itself: between a fork and its exec
-    of bubblewrap, the forked process still has agentroute's command line."""
-    found = []
-    for pid in processes_with(word):
-        try:
-            if b"agentroute.swe.workspace" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            continue
-    return found
-
-
 def test_killing_agentroute_kills_the_running_command(workspace: Workspace, marker: str) -> None:
     child = run_in_child_agentroute(workspace, f"python -c 'import time; time.sleep(300)' {marker}")
     try:
         deadline = time.monotonic() + 30
-        while not sandboxed_processes_with(marker):  # the command runs (not agentroute about to start it)
+        # the command itself runs: not agentroute, nor its fork (same command line) before it execs bubblewrap
+        while not processes_with(marker, unless="agentroute.swe.workspace"):
             assert time.monotonic() < deadline and child.poll() is None, "the command never started"
             time.sleep(0.05)
         os.kill(child.pid, signal.SIGKILL)
