@@ -1,7 +1,8 @@
 """Running the `agentroute` command line as a user does: a process of its own, its output and exit code.
 
 Each command runs in a new process forked from a server that has already imported the heavy
-libraries (litellm, Chroma, LangGraph: several seconds of CPU per process otherwise). The process
+libraries (litellm, Chroma, LangGraph: several seconds of CPU per process otherwise); the pytest
+controller starts one server for the whole run and its workers share it (conftest.py). The process
 then does what the installed `agentroute` script does — `agentroute.cli.app:main()` with the
 command's argv, environment and working directory, its stdout and stderr on files, stdin on
 /dev/null — and exits with main's exit code after the interpreter's exit handlers ran. Signals,
@@ -32,35 +33,61 @@ import tempfile
 import threading
 import time
 import traceback
-from multiprocessing import forkserver, reduction
+from multiprocessing import forkserver, reduction, resource_tracker
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
 _context: ForkServerContext | None = None
+SHARED_SERVER = "AGENTROUTE_TESTS_FORK_SERVER"  # the socket of a fork server started by the pytest controller
 
 
 def _server() -> ForkServerContext:
-    """The fork server of this test process, started on first use with preloaded.py imported."""
+    """The fork server of this test process: the one the pytest controller shares (share_server),
+    else one started on first use with preloaded.py imported."""
     global _context
     if _context is None:
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # what `import agentroute` forces first
         os.environ.setdefault("TYPER_USE_RICH", "0")  # what agentroute.cli.app sets before importing typer
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["preloaded"])
-        # The server imports its preload modules before it takes this process's sys.path (and
-        # ignores an ImportError): it starts with this directory on PYTHONPATH to find preloaded.py.
-        outer = os.environ.get("PYTHONPATH")
-        os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *([outer] if outer else [])])
-        try:
-            forkserver.ensure_running()
-        finally:
-            if outer is None:
-                del os.environ["PYTHONPATH"]
-            else:
-                os.environ["PYTHONPATH"] = outer
+        if os.environ.get(SHARED_SERVER):
+            _attach(os.environ[SHARED_SERVER])
+        else:
+            _start(context)
         _context = context
     return _context
+
+
+def _start(context: ForkServerContext) -> None:
+    context.set_forkserver_preload(["preloaded"])
+    # The server imports its preload modules before it takes this process's sys.path (and
+    # ignores an ImportError): it starts with this directory on PYTHONPATH to find preloaded.py.
+    outer = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), *([outer] if outer else [])])
+    try:
+        forkserver.ensure_running()
+    finally:
+        if outer is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = outer
+
+
+def _attach(address: str) -> None:
+    """Fork from the server listening at `address` (started by another process, which keeps it
+    running): each request hands it this process's preparation data, pipes and resource tracker,
+    so the forked process is this process's child in all but its pid's parent."""
+    server = forkserver._forkserver  # the module's only ForkServer: multiprocessing has no public way to join one
+    server._forkserver_address = address
+    server._forkserver_alive_fd = os.open(os.devnull, os.O_RDONLY)  # handed to each child; unused by ours
+    server.ensure_running = resource_tracker.ensure_running  # the server's lifetime is its starter's
+
+
+def share_server() -> None:
+    """Start this process's fork server now and name it in the environment: the processes started
+    after it (pytest-xdist's workers) fork from it instead of each preloading one of their own."""
+    _server()
+    os.environ[SHARED_SERVER] = forkserver._forkserver._forkserver_address
 
 
 def _exit_code(stop: SystemExit) -> int:

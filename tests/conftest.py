@@ -12,11 +12,20 @@ import pytest
 
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
+import cli  # noqa: E402
 from fakellm import FakeLLM  # noqa: E402
 from postgres_fixture import postgres_url  # noqa: E402, F401 - the session's Postgres cluster
 
 from agentroute.pool import Pool, parse_pool_text, resolve_pool  # noqa: E402
 from agentroute.router_settings import RouterSettings  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the pytest controller (or a run without workers), start the fork server of tests/cli.py at
+    once, one for every worker (its preload costs about 16 s of CPU)."""
+    if not hasattr(config, "workerinput"):
+        cli.share_server()
+
 
 # Three tiers on the fake server; the middle tier has a fallback model. Prices per 1M tokens.
 POOL_TOML = """

@@ -9,11 +9,10 @@ import json
 import logging
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli import run_cli
+from cli import run_cli, run_python
 from conftest import FAST, POOL_TOML
 from fakellm import FakeLLM, Reply
 from scripted_solver import ScriptedSolver
@@ -40,7 +39,7 @@ ExperienceMemory(sys.argv[1]).add_many([
 
 def filled(path: Path, records: int = 300) -> Path:
     """A store written by another process (so this process holds no handle on it)."""
-    subprocess.run([sys.executable, "-c", FILL, str(path), str(records)], check=True)
+    run_python(FILL, str(path), str(records), check=True)
     return path
 
 
@@ -48,11 +47,11 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def in_subprocess(path: Path, code: str, *, read_only: bool = False) -> subprocess.CompletedProcess[str]:
-    """Open the store in a fresh process (as the CLI and a new run do) and run `code` with it as `m`."""
+def in_own_process(path: Path, code: str, *, read_only: bool = False) -> subprocess.CompletedProcess[str]:
+    """Open the store in a process of its own (as the CLI and a new run do) and run `code` with it as `m`."""
     script = (f"import sys\nfrom agentroute.memory.store import ExperienceMemory\n"
               f"m = ExperienceMemory(sys.argv[1], read_only={read_only})\n{code}")
-    return subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True)
+    return run_python(script, str(path))
 
 
 @pytest.mark.parametrize("damage", ["emptied", "deleted"])
@@ -73,7 +72,7 @@ def test_a_lost_chroma_file_is_damage_not_an_empty_memory(tmp_path: Path, damage
     assert digest(side) == side_before  # the side index still lists the 300
     assert chroma.exists() == (damage == "emptied")  # Chroma did not start an empty store there
     shutil.copy(backup, chroma)  # restored from the backup, as the message says: every record is back
-    assert in_subprocess(store, "print(m.count(), m.stats().per_model)").stdout.split("\n")[0] == "300 {'A': 150, 'B': 150}"
+    assert in_own_process(store, "print(m.count(), m.stats().per_model)").stdout.split("\n")[0] == "300 {'A': 150, 'B': 150}"
 
 
 def test_chroma_holding_fewer_records_than_the_side_index_is_damage(tmp_path: Path) -> None:
@@ -81,7 +80,7 @@ def test_chroma_holding_fewer_records_than_the_side_index_is_damage(tmp_path: Pa
     lose = ("import chromadb\nfrom chromadb.config import Settings\n"
             "c = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))\n"
             "c.get_collection('experience', embedding_function=None).delete(ids=[f'e{i}' for i in range(100)])")
-    subprocess.run([sys.executable, "-c", "import sys\n" + lose, str(store)], check=True)  # records lost behind our back
+    run_python("import sys\n" + lose, str(store), check=True)  # records lost behind our back
     side_before = digest(store / "agentroute-experience.sqlite3")
     with pytest.raises(MemoryDamaged, match="Chroma holds 200 records but its side index lists 300"):
         ExperienceMemory(store)
@@ -104,14 +103,14 @@ def test_a_damaged_or_stale_side_index_is_rebuilt_from_chroma(tmp_path: Path, da
         side.write_bytes(side.read_bytes()[: side.stat().st_size // 2])
     # a fresh process opens it (read-only first: it must not write the file), then a writer repairs it
     before = digest(side)
-    assert in_subprocess(store, "print(m.count(), m.stats().per_model)", read_only=True).stdout.strip() == "300 {'A': 150, 'B': 150}"
+    assert in_own_process(store, "print(m.count(), m.stats().per_model)", read_only=True).stdout.strip() == "300 {'A': 150, 'B': 150}"
     assert digest(side) == before
     with caplog.at_level(logging.WARNING, logger="agentroute.memory"):
         memory = ExperienceMemory(store)
     assert memory.count() == 300 and memory.stats().per_model == {"A": 150, "B": 150}
     assert memory.evidence("step 7 reads file0", group="g", shrink=0).neighbours > 0
     assert ("damaged" in caplog.text) == (damage != "behind")
-    assert in_subprocess(store, "print(m.stats().per_model)").stdout.strip() == "{'A': 150, 'B': 150}"
+    assert in_own_process(store, "print(m.stats().per_model)").stdout.strip() == "{'A': 150, 'B': 150}"
 
 
 def test_a_store_removed_while_in_use_fails_every_call_and_is_not_recreated(tmp_path: Path) -> None:

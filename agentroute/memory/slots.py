@@ -8,6 +8,7 @@ its side index, its Chroma handle and the generation last seen. Embedded slots a
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -87,6 +88,15 @@ class Slot:
 _HOMES: dict[Path, Home] = {}
 _SLOTS: dict[tuple[Path, str], Slot] = {}
 _REGISTRY = threading.Lock()
+
+
+@atexit.register
+def _close_side_indexes() -> None:
+    """At exit, close the registered side indexes: SQLite folds each one's write-ahead log into its
+    file, so a store this process wrote is whole on disk (its files copy as they are) once it ends."""
+    with _REGISTRY:
+        for slot in _SLOTS.values():
+            slot.side.db.close()
 
 
 def embedded_slot(path: Path, name: str, read_only: bool) -> Slot:
