@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli import start_python
 
 import agentroute
 from agentroute.swe.jail import abi_version
@@ -226,6 +227,36 @@ def test_killing_agentroute_kills_the_running_command(workspace: Workspace, mark
         child.kill()
         child.wait()
         child.stdout.close()
+
+
+RACING_AGENTROUTE = """
+import subprocess, sys, time
+from pathlib import Path
+from agentroute.swe.sandbox import confined, passed_fds
+from agentroute.swe.workspace import SandboxSettings, Workspace
+workspace = Workspace(Path(sys.argv[1]), SandboxSettings(layer=sys.argv[2]))
+command = confined(workspace.layer, workspace.root, workspace.repo, ["sh", "-c", sys.argv[3]])
+# the window between agentroute's fork and bubblewrap's prctl(PR_SET_PDEATHSIG), held open for a second
+subprocess.Popen(["sh", "-c", 'sleep 1; exec "$@"', "window", *command], cwd=workspace.repo,
+                 pass_fds=passed_fds(workspace.layer), start_new_session=True)
+print("forked", flush=True)
+time.sleep(300)
+"""
+
+
+@layers
+def test_a_command_whose_agentroute_died_before_its_sandbox_started_never_runs(tmp_path: Path, layer: str,
+                                                                               marker: str) -> None:
+    """agentroute is killed after it forked a command but before the sandbox tied the command's life
+    to its own: the command must not start, let alone outlive it."""
+    workspace = make_workspace(tmp_path, layer)
+    command = f"echo ran > ran.txt; python -c 'import time; time.sleep(300)' {marker}"
+    child = start_python(RACING_AGENTROUTE, str(workspace.root), layer, command)
+    child.wait_for_line("forked", timeout=60)
+    child.kill()
+    child.wait()
+    assert gone_within(marker, 15), "the command started after the agentroute process that forked it had died"
+    assert not (workspace.repo / "ran.txt").exists()
 
 
 def test_secrets_of_agentroute_processes_are_out_of_reach(workspace: Workspace, marker: str) -> None:

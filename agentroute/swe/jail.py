@@ -14,6 +14,10 @@ Resource limits: files of at most FILE_SIZE_LIMIT bytes, no core dumps, at most 
 processes of the user and ADDRESS_SPACE_LIMIT bytes of memory per process.
 `--uid N` (when started as root): drop to uid and gid N with no supplementary groups first.
 `--if-available` (inside bubblewrap, the first layer): on a kernel without Landlock, run unrestricted.
+`--lifeline FD`: the read end of a pipe whose write end only the agentroute process that started
+this command holds. The command gets SIGKILL when its parent dies (bubblewrap does the same for
+itself); then, if the pipe is already closed at both ends but this one, agentroute died before that
+tie was made (between its fork and bubblewrap's prctl) and the command does not run (exit 1).
 Exit code 126 with a message on stderr if the kernel has no Landlock; the caller decides.
 """
 
@@ -23,6 +27,8 @@ import argparse
 import ctypes
 import os
 import resource
+import select
+import signal
 import sys
 
 FILE_SIZE_LIMIT = 64 * 1024 * 1024
@@ -34,6 +40,7 @@ _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
 
 _WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
 _MAKE_CHAR, _MAKE_DIR, _MAKE_REG, _MAKE_SOCK, _MAKE_FIFO, _MAKE_BLOCK, _MAKE_SYM = (1 << n for n in range(6, 13))
@@ -111,11 +118,25 @@ def drop_privileges(uid: int) -> None:
     os.setuid(uid)
 
 
+def die_with_parent(lifeline: int) -> None:
+    """SIGKILL when the parent dies; exit 1 without running anything when agentroute (the holder of
+    the lifeline's write end) has died already."""
+    if _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    poller = select.poll()
+    poller.register(lifeline, select.POLLIN)
+    if any(events & select.POLLHUP for _, events in poller.poll(0)):
+        print("sandbox: agentroute exited before the command started; not running it", file=sys.stderr)
+        sys.exit(1)
+    os.close(lifeline)
+
+
 def main(argv: list[str]) -> None:
-    """Limit, drop to --uid, confine to ROOT, then exec the command."""
+    """Limit, drop to --uid, confine to ROOT, tie the command's life to agentroute's, then exec it."""
     parser = argparse.ArgumentParser(prog="jail.py")
     parser.add_argument("--uid", type=int)
     parser.add_argument("--if-available", action="store_true")
+    parser.add_argument("--lifeline", type=int)
     parser.add_argument("root")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv[1:])
@@ -132,6 +153,8 @@ def main(argv: list[str]) -> None:
     except OSError as error:
         print(f"sandbox: {error}", file=sys.stderr)
         sys.exit(NO_LANDLOCK_EXIT)
+    if args.lifeline is not None:  # after the uid change, which clears the parent-death signal
+        die_with_parent(args.lifeline)
     os.execvp(args.command[0], args.command)
 
 

@@ -4,7 +4,9 @@
   mount namespaces. The mount namespace holds the system directories and this Python's prefixes
   read-only, the workspace read-write, a private /tmp, the new PID namespace's /proc and a minimal
   /dev; nothing else of the host. The network namespace is empty (loopback only). When bwrap ends
-  (command done, timeout, or its parent killed) every process of the PID namespace dies.
+  (command done, timeout, or its parent killed) every process of the PID namespace dies. A command
+  forked just before agentroute died (before bwrap's parent-death signal was set) never starts:
+  jail.py finds agentroute's lifeline pipe closed (`lifeline`).
   Landlock (jail.py) runs inside as a second layer; as root, jail.py first drops to SANDBOX_UID.
 - `landlock`: jail.py alone (no bubblewrap, or user namespaces refused): no writes outside the
   workspace, no TCP.
@@ -20,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -130,6 +133,37 @@ def _bwrap(root: Path, cwd: Path, files: dict[Path, str]) -> list[str]:
     return [*args, "--chdir", str(cwd)]
 
 
+_lifeline: tuple[int, int] | None = None  # (read end, write end): see lifeline()
+_lifeline_lock = threading.Lock()
+
+
+def lifeline() -> int:
+    """The read end of this process's lifeline pipe, handed to every confined command (jail.py
+    --lifeline): its write end stays open, held by this process alone, until this process ends."""
+    global _lifeline
+    with _lifeline_lock:
+        if _lifeline is None:
+            _lifeline = os.pipe()  # neither end is inherited by what this process execs
+        return _lifeline[0]
+
+
+def _drop_inherited_lifeline() -> None:
+    """In a forked child: close the parent's lifeline (holding its write end would keep it alive)."""
+    global _lifeline
+    if _lifeline is not None:
+        for end in _lifeline:
+            os.close(end)
+        _lifeline = None
+
+
+os.register_at_fork(after_in_child=_drop_inherited_lifeline)
+
+
+def passed_fds(layer: Layer) -> tuple[int, ...]:
+    """The file descriptors a confined command's process must inherit (subprocess's pass_fds)."""
+    return () if layer == "none" else (lifeline(),)
+
+
 def confined(layer: Layer, root: Path, cwd: Path, argv: Sequence[str | Path]) -> list[str]:
     """The command line running `argv` in `cwd`, confined to the workspace `root` by `layer`.
 
@@ -137,10 +171,11 @@ def confined(layer: Layer, root: Path, cwd: Path, argv: Sequence[str | Path]) ->
     they are bound read-only under INSIDE and named by that path."""
     if layer == "none":
         return [str(item) for item in argv]
+    tie = ["--lifeline", str(lifeline())]
     if layer == "landlock":
-        return [sys.executable, "-I", "-S", str(JAIL), str(root), *(str(item) for item in argv)]
+        return [sys.executable, "-I", "-S", str(JAIL), *tie, str(root), *(str(item) for item in argv)]
     files = {path: str(INSIDE / path.name) for path in (JAIL, *(item for item in argv if isinstance(item, Path)))}
     uid = sandbox_uid(layer)
     drop = ["--uid", str(uid)] if uid is not None else []
-    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], "--if-available", *drop, str(root),
+    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], "--if-available", *drop, *tie, str(root),
             *(files[item] if isinstance(item, Path) else item for item in argv)]

@@ -30,7 +30,7 @@ from typing import BinaryIO
 from pydantic import BaseModel, Field
 
 from agentroute.errors import AgentRouteError
-from agentroute.swe.sandbox import Layer, Requested, confined, resolve_layer, sandbox_uid
+from agentroute.swe.sandbox import Layer, Requested, confined, passed_fds, resolve_layer, sandbox_uid
 
 EDIT_SCRIPT = Path(__file__).with_name("edit_file.py")
 _GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
@@ -155,7 +155,7 @@ class Workspace:
         """Run `argv` confined, wait for it (at most `timeout` seconds) and capture its output."""
         try:
             return subprocess.run(self._confine(argv), cwd=self.repo, input=stdin, text=True, capture_output=True,
-                                  env=clean_environment(self.root), timeout=timeout)
+                                  env=clean_environment(self.root), timeout=timeout, pass_fds=passed_fds(self.layer))
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, -signal.SIGKILL, "", f"{argv[0]} timed out")
 
@@ -190,7 +190,8 @@ class Workspace:
             script.flush()
             os.chmod(script.name, 0o444)  # read by the sandbox's user, which may not be ours
             process = subprocess.Popen(self._confine(["bash", Path(script.name)]), cwd=self.repo, env=clean_environment(self.root),
-                                       stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+                                       stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+                                       pass_fds=passed_fds(self.layer))
             timed_out = False
             try:
                 exit_code: int | None = process.wait(timeout=timeout)
