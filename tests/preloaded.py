@@ -1,15 +1,18 @@
 """What the tests' fork server (tests/cli.py) imports and computes once, so that each process forked
 from it starts as a long-lived process would: the heavy libraries, what litellm imports on its first
 chat completion with tools (its MCP hand-off, the OpenAI client, httpcore: about 1.8 s of CPU in
-every process otherwise), and the step policy's model fitted on the shipped seed (`shipped_model`,
+every process otherwise), the tokenizer its token counter loads on first use (0.65 s), Chroma's
+client implementation (0.25 s), and the step policy's model fitted on the shipped seed (`shipped_model`,
 cached per process: about 0.5 s). Third-party modules only, apart from the fitted model: agentroute's
 other modules are imported by each process, so what they read when imported (the terminal's width
 for rich's console, for one) is that process's."""
 
 import chromadb  # noqa: F401
+import chromadb.api.rust  # noqa: F401
 import httpcore  # noqa: F401
 import langchain_core.messages  # noqa: F401
 import langgraph.graph  # noqa: F401
+import litellm.litellm_core_utils.default_encoding  # noqa: F401 - loads tiktoken's cl100k_base
 import litellm.llms.openai.openai  # noqa: F401
 import litellm.proxy.openai_files_endpoints.common_utils  # noqa: F401
 import litellm.responses.mcp.chat_completions_handler  # noqa: F401
