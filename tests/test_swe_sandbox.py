@@ -275,8 +275,11 @@ def test_reference_files_the_project_and_home_are_invisible(workspace: Workspace
     (task / "gold.patch").write_text("GOLD-ANSWER")
     suite = PROJECT / "evals" / "swe"
     result = workspace.run(f"find / -name gold.patch -not -path '/proc/*' 2>/dev/null; cat {task / 'gold.patch'}; "
-                           f"ls {suite}; cat {PROJECT / 'pyproject.toml'}")
-    assert "GOLD-ANSWER" not in result.output and "gold.patch" not in result.output.replace(str(task), "")
+                           f"ls {suite}; cat {PROJECT / 'pyproject.toml'}", timeout=120)
+    assert not result.timed_out  # every part ran: a search of the whole tree takes seconds
+    found = [line for line in result.output.splitlines() if line.endswith("gold.patch")]  # find's hits
+    assert "GOLD-ANSWER" not in result.output and not found
+    assert f"cat: {task / 'gold.patch'}: No such file or directory" in result.output
     assert "[project]" not in result.output and not any(name in result.output for name in os.listdir(suite))
     home = workspace.run(f"ls -A {Path.home()} 2>/dev/null").output.split()
     assert set(home) <= {".pyenv"}, home  # nothing of the host's home but the interpreter's prefix (pyenv)
