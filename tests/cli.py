@@ -170,7 +170,8 @@ def _fork(code: str | None, script: str | None, args: list[str], env: dict[str, 
     return process
 
 
-def _environment(env: dict[str, str] | None, unset: tuple[str, ...]) -> dict[str, str]:
+def _cli_environment(env: dict[str, str] | None, unset: tuple[str, ...]) -> dict[str, str]:
+    """This environment for a command: a wide terminal, no central memory, `env` added, `unset` removed."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     for name in ("AGENTROUTE_MEMORY_URL", *unset):
         full_env.pop(name, None)
@@ -179,6 +180,12 @@ def _environment(env: dict[str, str] | None, unset: tuple[str, ...]) -> dict[str
 
 def _starts_a_new_interpreter(env: dict[str, str]) -> bool:
     return any(env.get(name) != os.environ.get(name) for name in env.keys() | os.environ.keys() if name.startswith("PYTHON"))
+
+
+def _forkable(env: dict[str, str]) -> dict[str, str]:
+    """`env`, which a process forked from the server can take (it changes nothing the interpreter reads at start)."""
+    assert not _starts_a_new_interpreter(env), "use subprocess for an environment the interpreter reads at start"
+    return env
 
 
 class CliProcess:
@@ -252,38 +259,30 @@ class CliProcess:
 def start_cli(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = (),
               cwd: Path | None = None) -> CliProcess:
     """Start `agentroute ARGS…` in a process of its own (environment as for run_cli); don't wait."""
-    full_env = _environment(env, unset)
-    assert not _starts_a_new_interpreter(full_env), "use subprocess for an environment the interpreter reads at start"
-    return CliProcess(list(args), full_env, cwd)
+    return CliProcess(list(args), _forkable(_cli_environment(env, unset)), cwd)
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = (), cwd: Path | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """`agentroute ARGS…` in a process of its own with a wide terminal, `env` added to this
     environment and the `unset` variables removed from it."""
-    full_env = _environment(env, unset)
+    full_env = _cli_environment(env, unset)
     if _starts_a_new_interpreter(full_env):
         return subprocess.run([sys.executable, "-m", "agentroute.cli.app", *args], capture_output=True, text=True,
                               env=full_env, cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
     return CliProcess(list(args), full_env, cwd).result(timeout)
 
 
-def _python_environment(env: dict[str, str] | None) -> dict[str, str]:
-    full_env = {**os.environ, **(env or {})}
-    assert not _starts_a_new_interpreter(full_env), "use subprocess for an environment the interpreter reads at start"
-    return full_env
-
-
 def start_python(code: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliProcess:
     """Start `python -c CODE ARGS…` in a process of its own, forked like start_cli's, with `env`
     added to this environment; don't wait."""
-    return CliProcess(list(args), _python_environment(env), cwd, code=code)
+    return CliProcess(list(args), _forkable({**os.environ, **(env or {})}), cwd, code=code)
 
 
 def start_script(script: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliProcess:
     """Start `python SCRIPT ARGS…` (its directory first on sys.path, run as `__main__`) in a
     process of its own, forked like start_cli's, with `env` added to this environment; don't wait."""
-    return CliProcess(list(args), _python_environment(env), cwd, script=script)
+    return CliProcess(list(args), _forkable({**os.environ, **(env or {})}), cwd, script=script)
 
 
 def run_python(code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 300,

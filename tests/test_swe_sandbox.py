@@ -232,13 +232,13 @@ def test_killing_agentroute_kills_the_running_command(workspace: Workspace, mark
 RACING_AGENTROUTE = """
 import subprocess, sys, time
 from pathlib import Path
-from agentroute.swe.sandbox import confined, passed_fds
+from agentroute.swe.sandbox import confined
 from agentroute.swe.workspace import SandboxSettings, Workspace
 workspace = Workspace(Path(sys.argv[1]), SandboxSettings(layer=sys.argv[2]))
 command = confined(workspace.layer, workspace.root, workspace.repo, ["sh", "-c", sys.argv[3]])
 # the window between agentroute's fork and bubblewrap's prctl(PR_SET_PDEATHSIG), held open for a second
-subprocess.Popen(["sh", "-c", 'sleep 1; exec "$@"', "window", *command], cwd=workspace.repo,
-                 pass_fds=passed_fds(workspace.layer), start_new_session=True)
+subprocess.Popen(["sh", "-c", 'sleep 1; exec "$@"', "window", *command.argv], cwd=workspace.repo,
+                 pass_fds=command.pass_fds, start_new_session=True)
 print("forked", flush=True)
 time.sleep(300)
 """

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
+from chromadb.api.collection_configuration import CreateCollectionConfiguration
 from chromadb.api.models.Collection import Collection
 from chromadb.errors import ChromaError
 
@@ -69,7 +70,7 @@ _STORE_ERRORS = (ChromaError, sqlite3.Error, OSError, ValueError, httpx.Transpor
 # (ef_search 100) which neighbours a query finds changed from run to run of the same replay (the
 # Chroma kNN row of `bench replay --seed 3` differed in 2 of 5 runs; 0 of 15 with these). A
 # collection keeps the configuration it was created with.
-HNSW_CONFIGURATION: dict = {"hnsw": {"space": "cosine", "ef_search": 2000, "ef_construction": 400}}
+HNSW_CONFIGURATION: CreateCollectionConfiguration = {"hnsw": {"space": "cosine", "ef_search": 2000, "ef_construction": 400}}
 
 
 class ExperienceMemory:

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from agentroute.errors import AgentRouteError
 from agentroute.swe.jail import abi_version
@@ -159,23 +159,29 @@ def _drop_inherited_lifeline() -> None:
 os.register_at_fork(after_in_child=_drop_inherited_lifeline)
 
 
-def passed_fds(layer: Layer) -> tuple[int, ...]:
-    """The file descriptors a confined command's process must inherit (subprocess's pass_fds)."""
-    return () if layer == "none" else (lifeline(),)
+class ConfinedCommand(NamedTuple):
+    """A command line that applies the sandbox, and the file descriptors its process must inherit
+    (subprocess's `pass_fds`: the lifeline)."""
+
+    argv: list[str]
+    pass_fds: tuple[int, ...]
 
 
-def confined(layer: Layer, root: Path, cwd: Path, argv: Sequence[str | Path]) -> list[str]:
-    """The command line running `argv` in `cwd`, confined to the workspace `root` by `layer`.
+def confined(layer: Layer, root: Path, cwd: Path, argv: Sequence[str | Path]) -> ConfinedCommand:
+    """The command running `argv` in `cwd`, confined to the workspace `root` by `layer`.
 
     Items of `argv` that are `Path`s are host files the command reads (a script): inside bubblewrap
     they are bound read-only under INSIDE and named by that path."""
     if layer == "none":
-        return [str(item) for item in argv]
-    tie = ["--lifeline", str(lifeline())]
+        return ConfinedCommand([str(item) for item in argv], ())
+    fd = lifeline()
+    tie = ["--lifeline", str(fd)]
     if layer == "landlock":
-        return [sys.executable, "-I", "-S", str(JAIL), *tie, str(root), *(str(item) for item in argv)]
+        return ConfinedCommand([sys.executable, "-I", "-S", str(JAIL), *tie, str(root), *(str(item) for item in argv)],
+                               (fd,))
     files = {path: str(INSIDE / path.name) for path in (JAIL, *(item for item in argv if isinstance(item, Path)))}
     uid = sandbox_uid(layer)
     drop = ["--uid", str(uid)] if uid is not None else []
-    return [*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], "--if-available", *drop, *tie, str(root),
-            *(files[item] if isinstance(item, Path) else item for item in argv)]
+    return ConfinedCommand([*_bwrap(root, cwd, files), "--", sys.executable, "-I", "-S", files[JAIL], "--if-available",
+                            *drop, *tie, str(root), *(files[item] if isinstance(item, Path) else item for item in argv)],
+                           (fd,))

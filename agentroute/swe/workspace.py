@@ -30,7 +30,7 @@ from typing import BinaryIO
 from pydantic import BaseModel, Field
 
 from agentroute.errors import AgentRouteError
-from agentroute.swe.sandbox import Layer, Requested, confined, passed_fds, resolve_layer, sandbox_uid
+from agentroute.swe.sandbox import ConfinedCommand, Layer, Requested, confined, resolve_layer, sandbox_uid
 
 EDIT_SCRIPT = Path(__file__).with_name("edit_file.py")
 _GIT_IDENTITY = ["-c", "user.name=agentroute", "-c", "user.email=agentroute@localhost", "-c", "commit.gpgsign=false"]
@@ -146,7 +146,7 @@ class Workspace:
             raise
         return workspace
 
-    def _confine(self, argv: Sequence[str | Path]) -> list[str]:
+    def _confine(self, argv: Sequence[str | Path]) -> ConfinedCommand:
         """`argv` run in the repository, confined to the workspace (Path items: host scripts it reads)."""
         return confined(self.layer, self.root, self.repo, argv)
 
@@ -154,8 +154,9 @@ class Workspace:
                  timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run `argv` confined, wait for it (at most `timeout` seconds) and capture its output."""
         try:
-            return subprocess.run(self._confine(argv), cwd=self.repo, input=stdin, text=True, capture_output=True,
-                                  env=clean_environment(self.root), timeout=timeout, pass_fds=passed_fds(self.layer))
+            command = self._confine(argv)
+            return subprocess.run(command.argv, cwd=self.repo, input=stdin, text=True, capture_output=True,
+                                  env=clean_environment(self.root), timeout=timeout, pass_fds=command.pass_fds)
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess(argv, -signal.SIGKILL, "", f"{argv[0]} timed out")
 
@@ -189,9 +190,10 @@ class Workspace:
             script.write(command)
             script.flush()
             os.chmod(script.name, 0o444)  # read by the sandbox's user, which may not be ours
-            process = subprocess.Popen(self._confine(["bash", Path(script.name)]), cwd=self.repo, env=clean_environment(self.root),
-                                       stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-                                       pass_fds=passed_fds(self.layer))
+            confined_bash = self._confine(["bash", Path(script.name)])
+            process = subprocess.Popen(confined_bash.argv, cwd=self.repo, env=clean_environment(self.root), stdin=subprocess.DEVNULL,
+                                       stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+                                       pass_fds=confined_bash.pass_fds)
             timed_out = False
             try:
                 exit_code: int | None = process.wait(timeout=timeout)
