@@ -409,3 +409,16 @@ def test_diff_is_the_agent_change_as_a_patch(workspace: Workspace) -> None:
     workspace.run("python -c \"import pkg.core\"; sed -i 's/1/3/' pkg/core.py; echo 'X = 0' > pkg/extra.py")
     patch = workspace.diff()
     assert "+VALUE = 3" in patch and "pkg/extra.py" in patch and "__pycache__" not in patch
+
+
+@pytest.mark.parametrize("arguments", [
+    ["--bogus", "ROOT", "touch", "WITNESS"], ["--uid", "nobody", "ROOT", "touch", "WITNESS"],
+    ["--uid"], ["--lifeline", "3", "ROOT"], ["ROOT"],
+], ids=["unknown option", "uid not a number", "uid without a value", "no command", "root alone"])
+def test_jail_refuses_a_malformed_command_line_without_running_anything(arguments: list[str], tmp_path: Path) -> None:
+    witness = tmp_path / "ran"
+    argv = [{"ROOT": str(tmp_path), "WITNESS": str(witness)}.get(item, item) for item in arguments]
+    jail = PROJECT / "agentroute" / "swe" / "jail.py"
+    done = subprocess.run([sys.executable, "-I", "-S", str(jail), *argv], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stderr.startswith("usage: jail.py"), done.stderr
+    assert not witness.exists()
