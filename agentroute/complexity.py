@@ -12,7 +12,8 @@ from typing import Any
 
 
 class ComplexityClassifier:
-    """`ComplexityRouter.classify` mapped to tier indices."""
+    """`ComplexityRouter.classify` mapped to tier indices, remembered per text (the replays ask
+    about the same task text once per step and order; classify runs hundreds of regex searches)."""
 
     def __init__(self) -> None:
         from agentroute._litellm import load_litellm
@@ -30,11 +31,15 @@ class ComplexityClassifier:
         self._tiers: dict[Any, int] = {
             ComplexityTier.SIMPLE: 0, ComplexityTier.MEDIUM: 1, ComplexityTier.COMPLEX: 2, ComplexityTier.REASONING: 3,
         }
+        self._known: dict[tuple[str, str | None], int] = {}
 
     def tier(self, prompt: str, system_prompt: str | None = None) -> int:
         """The tier of one prompt."""
-        tier, _score, _signals = self._router.classify(prompt, system_prompt)
-        return self._tiers[tier]
+        key = (prompt, system_prompt)
+        if key not in self._known:
+            tier, _score, _signals = self._router.classify(prompt, system_prompt)
+            self._known[key] = self._tiers[tier]
+        return self._known[key]
 
     def tier_of_request(self, messages: Sequence[Any]) -> int:
         """The tier of a chat request, read as the router's hook reads it."""
