@@ -2,10 +2,10 @@
 from it starts as a long-lived process would: the heavy libraries, what litellm imports on its first
 chat completion with tools (its MCP hand-off, the OpenAI client, httpcore: about 1.8 s of CPU in
 every process otherwise), the tokenizer its token counter loads on first use (0.65 s), Chroma's
-client implementation (0.25 s), and the step policy's model fitted on the shipped seed (`shipped_model`,
-cached per process: about 0.5 s). Third-party modules only, apart from the fitted model: agentroute's
-other modules are imported by each process, so what they read when imported (the terminal's width
-for rich's console, for one) is that process's."""
+client implementation (0.25 s), scikit-learn (the tests that fit the step model on a memory), and the
+step policy's shipped model (`shipped_model`, cached per process). Third-party modules only, apart from
+that model: agentroute's other modules are imported by each process, so what they read when
+imported (the terminal's width for rich's console, for one) is that process's."""
 
 import chromadb  # noqa: F401
 import chromadb.api.rust  # noqa: F401

@@ -4,7 +4,11 @@ from labeled imports and from runs, and out-of-sample scoring by trajectory."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from cli import assert_one_line_error, run_cli
@@ -16,6 +20,7 @@ from agentroute.policies import make_policy
 from agentroute.policies.features import FEATURE_NAMES, step_features
 from agentroute.policies.learned import shipped_model, steps_from_experiences, train_step_model
 from agentroute.policies.seed import SEED_FILE, seed_steps
+from agentroute.policies.shipped_fit import FIT_FILE, StoredFit, stored_model
 from agentroute.policies.sufficiency import LEVELS, LabeledStep, SufficiencyModel, examples_from_label, level_of
 from agentroute.router import Router
 from agentroute.twin.crossval import cross_validated, sub_bank, trajectory_folds
@@ -78,6 +83,35 @@ def test_the_shipped_seed_routes_a_shell_agent_high_and_a_question_low() -> None
     assert question.reason.startswith(f"learned n={shipped_model().examples}") and "τ=0.80" in question.reason
     # cold: no seed and no memory means nothing learned, so the hand-set table decides and says so
     assert make_policy("learned", pool, step_model=None).decide(router.context(QUESTION_PREFIX)).reason.startswith("untrained")
+
+
+def test_the_stored_fit_of_the_seed_is_current_and_is_the_fit_of_the_seed() -> None:
+    stored = stored_model()
+    assert stored is not None, "regenerate it: python -m agentroute.policies.shipped_fit"
+    fitted = SufficiencyModel.fit(seed_steps())
+    assert fitted is not None and stored.examples == fitted.examples == len(seed_steps())
+    assert np.allclose(stored.weights, fitted.weights, rtol=1e-9, atol=1e-12)
+    assert np.allclose(stored.intercepts, fitted.intercepts, rtol=1e-9, atol=1e-12)
+
+
+def test_a_stale_or_damaged_stored_fit_is_never_used(tmp_path: Path) -> None:
+    fit = StoredFit.model_validate_json(FIT_FILE.read_bytes())
+    stale = tmp_path / "stale.json"
+    stale.write_text(fit.model_copy(update={"sources_sha256": "0" * 64}).model_dump_json())
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(FIT_FILE.read_text()[:200])
+    assert stored_model(stale) is None and stored_model(damaged) is None and stored_model(tmp_path / "missing.json") is None
+    same = tmp_path / "same.json"
+    same.write_text(fit.model_dump_json())
+    assert stored_model(same) is not None
+
+
+def test_a_fresh_process_routes_with_the_shipped_model_without_importing_scikit_learn() -> None:
+    probe = ("import sys; from agentroute.policies.learned import shipped_model; model = shipped_model(); "
+             "print(model.examples, 'sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(len(seed_steps())), "False"]
 
 
 def test_memory_import_of_labeled_rows_teaches_a_cold_policy(tmp_path: Path) -> None:

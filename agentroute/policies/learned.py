@@ -83,10 +83,12 @@ def steps_from_experiences(experiences: Iterable[Experience]) -> list[LabeledSte
 
 @cache
 def shipped_model() -> SufficiencyModel | None:
-    """The model fitted on the shipped seed alone (once per process)."""
+    """The model fitted on the shipped seed alone (once per process): the fit stored beside the seed
+    while it is current (agentroute/policies/shipped_fit.py), else fitted here."""
     from agentroute.policies.seed import seed_steps
+    from agentroute.policies.shipped_fit import stored_model
 
-    return SufficiencyModel.fit(seed_steps())
+    return stored_model() or SufficiencyModel.fit(seed_steps())
 
 
 def train_step_model(*, use_seed: bool = True, memory: ExperienceMemory | None = None) -> SufficiencyModel | None:

@@ -1,0 +1,70 @@
+"""The step model fitted on the shipped seed, stored beside the seed: a process reads it instead of fitting.
+
+Fitting costs a fresh process about 3 s of CPU before its first routed call (importing
+scikit-learn, reading the seed's 125 rows as features, the fit). The stored fit is used only while
+it belongs to the files it was made from — the seed and the code that reads it, turns steps into
+features and fits them (their SHA-256 is stored with it); after any change to them the model is
+fitted again, as before. scikit-learn is pinned exactly (pyproject.toml), so the same files give
+the same fit. Regenerate with `python -m agentroute.policies.shipped_fit`;
+tests/test_learned_policy.py checks that the stored fit is current and equal to a fresh one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from agentroute.policies.seed import SEED_FILE
+from agentroute.policies.sufficiency import SufficiencyModel
+
+FIT_FILE = SEED_FILE.with_name("dev125.fit.json")
+_PACKAGE = Path(__file__).resolve().parents[1]
+SOURCES = (SEED_FILE, _PACKAGE / "twin" / "records.py", _PACKAGE / "signals.py", _PACKAGE / "policies" / "features.py",
+           _PACKAGE / "policies" / "seed.py", _PACKAGE / "policies" / "sufficiency.py")
+
+
+class StoredFit(BaseModel):
+    """A fitted SufficiencyModel and the digest of the files it was fitted from."""
+
+    sources_sha256: str
+    weights: list[float]
+    intercepts: list[float]
+    examples: int
+
+
+def sources_digest() -> str:
+    """SHA-256 over SOURCES (each file's package-relative name and bytes)."""
+    digest = hashlib.sha256()
+    for path in SOURCES:
+        digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def stored_model(path: Path = FIT_FILE) -> SufficiencyModel | None:
+    """The fit stored at `path` if it was made from the current SOURCES; None otherwise."""
+    try:
+        fit = StoredFit.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return None
+    if fit.sources_sha256 != sources_digest():
+        return None
+    return SufficiencyModel(np.array(fit.weights), np.array(fit.intercepts), fit.examples)
+
+
+def write_fit(model: SufficiencyModel, path: Path = FIT_FILE) -> None:
+    """Store `model` as the fit of the current SOURCES."""
+    fit = StoredFit(sources_sha256=sources_digest(), weights=[float(w) for w in model.weights],
+                    intercepts=[float(b) for b in model.intercepts], examples=model.examples)
+    path.write_text(fit.model_dump_json(indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    from agentroute.policies.seed import seed_steps
+
+    fitted = SufficiencyModel.fit(seed_steps())
+    assert fitted is not None, "the seed holds a single outcome"
+    write_fit(fitted)
+    print(f"wrote {FIT_FILE}")
