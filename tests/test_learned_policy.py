@@ -19,7 +19,7 @@ from agentroute.memory.store import ExperienceMemory
 from agentroute.policies import make_policy
 from agentroute.policies.features import FEATURE_NAMES, step_features
 from agentroute.policies.learned import shipped_model, steps_from_experiences, train_step_model
-from agentroute.policies.seed import SEED_FILE, seed_steps
+from agentroute.policies.seed import SEED_FILE, bank_steps, seed_steps
 from agentroute.policies.shipped_fit import FIT_FILE, StoredFit, stored_model
 from agentroute.policies.sufficiency import LEVELS, LabeledStep, SufficiencyModel, examples_from_label, level_of
 from agentroute.router import Router
@@ -88,8 +88,10 @@ def test_the_shipped_seed_routes_a_shell_agent_high_and_a_question_low() -> None
 def test_the_stored_fit_of_the_seed_is_current_and_is_the_fit_of_the_seed() -> None:
     stored = stored_model()
     assert stored is not None, "regenerate it: python -m agentroute.policies.shipped_fit"
-    fitted = SufficiencyModel.fit(seed_steps())
-    assert fitted is not None and stored.examples == fitted.examples == len(seed_steps())
+    from_rows = bank_steps()
+    assert seed_steps() == from_rows and len(from_rows) == 125 * (LEVELS - 1)
+    fitted = SufficiencyModel.fit(from_rows)
+    assert fitted is not None and stored.examples == fitted.examples == len(from_rows)
     assert np.allclose(stored.weights, fitted.weights, rtol=1e-9, atol=1e-12)
     assert np.allclose(stored.intercepts, fitted.intercepts, rtol=1e-9, atol=1e-12)
 

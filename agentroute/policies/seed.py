@@ -28,9 +28,18 @@ def row_steps(rows: Iterable[TwinRow]) -> list[LabeledStep]:
     return [step for row in rows for step in examples_from_label(step_features(row.chat, row.tools), row.gold)]
 
 
-@cache
-def seed_steps() -> tuple[LabeledStep, ...]:
-    """The shipped seed's training examples (read once per process)."""
+def bank_steps() -> tuple[LabeledStep, ...]:
+    """The seed's training examples, read from the rows themselves."""
     from agentroute.twin.records import load_bank
 
     return tuple(row_steps(load_bank(SEED_FILE).rows))
+
+
+@cache
+def seed_steps() -> tuple[LabeledStep, ...]:
+    """The shipped seed's training examples (once per process): stored with the seed's fit while that
+    is current (agentroute/policies/shipped_fit.py), else read from the rows."""
+    from agentroute.policies.shipped_fit import stored_fit
+
+    stored = stored_fit()
+    return tuple(stored.steps) if stored is not None else bank_steps()
