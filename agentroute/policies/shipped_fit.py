@@ -1,12 +1,12 @@
 """The shipped seed's training examples and the step model fitted on them, stored beside the seed: a
 process reads them instead of computing them.
 
-Fitting costs a fresh process about 3 s of CPU before its first routed call (importing
-scikit-learn, reading the seed's 125 rows as features: 0.45 s, the fit); a process that fits on
-the seed and its memory still reads the rows. The stored fit is used only while
-it belongs to the files it was made from — the seed and the code that reads it, turns steps into
-features and fits them (their SHA-256 is stored with it); after any change to them the model is
-fitted again, as before. scikit-learn is pinned exactly (pyproject.toml), so the same files give
+Computing them cost a fresh process about 3 s of CPU before its first routed call (importing
+scikit-learn, reading the seed's 125 rows as features, the fit); reading them costs 15–30 ms, and a
+process that fits on the seed and its memory reads the examples instead of the rows. What is stored
+is used only while it belongs to the files it was made from — the seed and the code that reads it,
+turns steps into features and fits them (their SHA-256 is stored with it); after any change to them
+both are computed again, as before. scikit-learn is pinned exactly (pyproject.toml), so the same files give
 the same fit. Regenerate with `python -m agentroute.policies.shipped_fit`;
 tests/test_learned_policy.py checks that the stored fit is current and equal to a fresh one.
 """
