@@ -20,7 +20,7 @@ from agentroute.policies import make_policy
 from agentroute.policies.features import FEATURE_NAMES, step_features
 from agentroute.policies.learned import shipped_model, steps_from_experiences, train_step_model
 from agentroute.policies.seed import SEED_FILE, bank_steps, seed_steps
-from agentroute.policies.shipped_fit import FIT_FILE, StoredFit, stored_model
+from agentroute.policies.shipped_fit import FIT_FILE, StoredFit, stored_model, write_fit
 from agentroute.policies.sufficiency import LEVELS, LabeledStep, SufficiencyModel, examples_from_label, level_of
 from agentroute.router import Router
 from agentroute.twin.crossval import cross_validated, sub_bank, trajectory_folds
@@ -106,6 +106,9 @@ def test_a_stale_or_damaged_stored_fit_is_never_used(tmp_path: Path) -> None:
     same = tmp_path / "same.json"
     same.write_text(fit.model_dump_json())
     assert stored_model(same) is not None
+    regenerated = tmp_path / "regenerated.json"  # what `python -m agentroute.policies.shipped_fit` writes
+    write_fit(bank_steps(), regenerated)
+    assert StoredFit.model_validate_json(regenerated.read_bytes()) == fit
 
 
 def test_a_fresh_process_routes_with_the_shipped_model_without_importing_scikit_learn() -> None:

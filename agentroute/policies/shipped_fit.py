@@ -14,6 +14,7 @@ tests/test_learned_policy.py checks that the stored fit is current and equal to 
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,10 @@ def sources_digest() -> str:
     return digest.hexdigest()
 
 
+@cache
 def stored_fit(path: Path = FIT_FILE) -> StoredFit | None:
-    """What is stored at `path` if it was made from the current SOURCES; None otherwise."""
+    """What is stored at `path` if it was made from the current SOURCES; None otherwise (read and
+    checked once per process: `shipped_model` and `seed_steps` both ask)."""
     try:
         fit = StoredFit.model_validate_json(path.read_bytes())
     except (OSError, ValidationError):
