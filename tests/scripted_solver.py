@@ -2,7 +2,10 @@
 
 For the task named in the conversation (found by its issue text) it lists the repository, reads
 the file the fix touches, writes the fix with the `edit` tool (one call per hunk of the reference
-patch), runs the tests, and submits. Each reply is chosen from the request alone, so any number of tasks can run at once.
+patch), looks at its change (`git diff`; `run_tests=True`: runs the task's tests instead), and
+submits. Each reply is chosen from the request alone, so any number of tasks can run at once.
+By default it reviews rather than tests: the task's pytest costs ~0.6 s of CPU in the sandbox, and
+each task's evaluation runs the tests anyway.
 """
 
 from __future__ import annotations
@@ -43,13 +46,13 @@ def edits_from_patch(patch: str) -> list[dict[str, str]]:
     return edits
 
 
-def solution_script(task: SweTask) -> list[dict[str, Any]]:
-    """The tool calls that solve `task`, in order: look, read, edit (one call per hunk), test, submit."""
+def solution_script(task: SweTask, run_tests: bool = False) -> list[dict[str, Any]]:
+    """The tool calls that solve `task`, in order: look, read, edit (one call per hunk), check, submit."""
     return [
         {"name": "bash", "arguments": {"command": "ls -R"}},
         {"name": "bash", "arguments": {"command": f"cat {patched_files(task.patch)[0]}"}},
         *({"name": "edit", "arguments": edit} for edit in edits_from_patch(task.patch)),
-        {"name": "bash", "arguments": {"command": "python -m pytest -q -p no:cacheprovider"}},
+        {"name": "bash", "arguments": {"command": "python -m pytest -q -p no:cacheprovider" if run_tests else "git diff"}},
         {"name": "submit", "arguments": {}},
     ]
 

@@ -20,7 +20,7 @@ from cli import assert_one_line_error, run_cli, start_cli
 from conftest import FAST, POOL_TOML
 from fakellm import FakeLLM, Reply
 from gitrepo import checkout_of, commit_all
-from scripted_solver import ScriptedSolver
+from scripted_solver import ScriptedSolver, solution_script
 
 from agentroute.memory.store import ExperienceMemory
 from agentroute.policies.learned import steps_from_experiences
@@ -46,7 +46,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def test_the_agent_solves_a_suite_task_from_the_cli(tmp_path: Path, llm: FakeLLM) -> None:
-    llm.responder = ScriptedSolver([SEMVER])
+    llm.responder = ScriptedSolver([SEMVER], script=lambda task: solution_script(task, run_tests=True))
     out, memory = tmp_path / "out", tmp_path / "memory"
     result = run_cli("run", str(SUITE / SEMVER.instance_id), "--budget", "0.5", "--pool", str(pool_file(tmp_path, llm)),
                      "--out", str(out), "--memory", str(memory), env={"AGENTROUTE_HOME": str(tmp_path / "home")})
