@@ -34,6 +34,18 @@ def test_pool_show_prints_tiers_models_and_prices(tmp_path: Path) -> None:
         assert text in result.stdout
 
 
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_pool_show_never_cuts_a_model_id_on_a_narrow_terminal(tmp_path: Path, columns: str) -> None:
+    result = run_cli("pool", "show", env={"AGENTROUTE_HOME": str(tmp_path), "COLUMNS": columns})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pool builtin:default (USD per 1M tokens)" and lines[1].split()[:3] == ["tier", "name", "model"]
+    for tier in load_pool().tiers:
+        for model in tier.models:
+            assert any(model.id in line.split() for line in lines), model.id  # whole, on one line
+    assert "…" not in result.stdout
+
+
 def test_pool_show_bad_config_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "pool.toml"
     bad.write_text('[[tiers]]\nname = "x"\nmodels = ["openai/unknown-model-id"]\n')
