@@ -1,7 +1,7 @@
 """`agentroute pool show`: the tiers, models and prices of a pool.
 
-The table is plain aligned text, not a rich table: importing and laying out rich's table is
-~0.2 s of the command's ~0.6 s here (benchmarks/cli_latency.py; target 0.5 s), and a rich table
+The table is plain aligned text, not a rich table: importing and laying out rich's table took
+~0.1 s of the command's ~0.6 s here (benchmarks/cli_latency.py; target 0.5 s), and a rich table
 narrower than its content cuts model ids ("gpt-4.1-na…"). Plain columns are never cut; on a
 terminal narrower than the table its lines wrap."""
 
