@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from cli import assert_one_line_error, run_cli
 from conftest import make_pool
